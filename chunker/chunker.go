@@ -1,0 +1,77 @@
+// Package chunker cuts the stream of valid records into batches of at most
+// N rows, in file order, holding no more than one batch at a time.
+package chunker
+
+import (
+	"fmt"
+
+	"github.com/m7import/m7import/importer"
+)
+
+// MaxSize is the most rows the import endpoint accepts in one call.
+const MaxSize = 2000
+
+// Batch is one import call's worth of valid records.
+type Batch struct {
+	// Seq is the 1-based batch number, as the report's batch column shows it.
+	Seq int
+	// Records are the batch's rows in file order.
+	Records []importer.Record
+}
+
+// FirstRow is the row number of the batch's first record.
+func (b *Batch) FirstRow() int { return b.Records[0].Row }
+
+// LastRow is the row number of the batch's last record.
+func (b *Batch) LastRow() int { return b.Records[len(b.Records)-1].Row }
+
+// Chunker accumulates records into batches. The zero value is not usable:
+// call New.
+type Chunker struct {
+	size int
+	seq  int
+	cur  []importer.Record
+}
+
+// New returns a Chunker that makes batches of at most size rows.
+func New(size int) (*Chunker, error) {
+	if size < 1 || size > MaxSize {
+		return nil, fmt.Errorf("batch size %d: must be between 1 and %d", size, MaxSize)
+	}
+	return &Chunker{size: size}, nil
+}
+
+// Size is the largest batch the Chunker makes.
+func (c *Chunker) Size() int { return c.size }
+
+// Next is the sequence number the batch being filled will get.
+func (c *Chunker) Next() int { return c.seq + 1 }
+
+// Add appends r to the batch being filled and returns that batch once it
+// holds size rows; otherwise it returns nil. The returned batch owns its
+// slice: the Chunker starts a fresh one.
+func (c *Chunker) Add(r importer.Record) *Batch {
+	if c.cur == nil {
+		c.cur = make([]importer.Record, 0, c.size)
+	}
+	c.cur = append(c.cur, r)
+	if len(c.cur) < c.size {
+		return nil
+	}
+	return c.cut()
+}
+
+// Flush returns the partly filled last batch, or nil when there is none.
+func (c *Chunker) Flush() *Batch {
+	if len(c.cur) == 0 {
+		return nil
+	}
+	return c.cut()
+}
+
+func (c *Chunker) cut() *Batch {
+	c.seq++
+	b := &Batch{Seq: c.seq, Records: c.cur}
+	c.cur = nil
+	return b
+}

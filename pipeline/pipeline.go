@@ -1,0 +1,396 @@
+// Package pipeline runs one input file through the whole import: read and
+// normalize every row, cut the valid ones into batches, upload the batches
+// concurrently, and write one outcome per row to the report in input order.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/m7import/m7import/chunker"
+	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/upload"
+)
+
+// RecordReader yields records in input order and io.EOF at the end;
+// *importer.Reader is one.
+type RecordReader interface {
+	Next() (importer.Record, error)
+}
+
+// RecordWriter takes records in input order; every reports writer is one.
+type RecordWriter interface {
+	Write(importer.Record) error
+}
+
+// Sender uploads one batch; *upload.Uploader is one.
+type Sender interface {
+	Send(ctx context.Context, b *chunker.Batch) upload.Result
+}
+
+// Ledger remembers batches across runs (the journal). Settled reports the
+// outcome an earlier run recorded for a batch, so that it is not sent
+// again; Sending is called before a batch is sent and Done after it
+// settles. Each must be durable before it returns.
+type Ledger interface {
+	Settled(b *chunker.Batch) (upload.Result, bool)
+	Sending(b *chunker.Batch) error
+	Done(b *chunker.Batch, r upload.Result) error
+}
+
+// Options configure a Run.
+type Options struct {
+	// BatchSize is the most rows per import call (1..2000).
+	BatchSize int
+	// Sender uploads batches; nil makes a dry run (valid rows are reported
+	// "valid" and nothing is sent).
+	Sender Sender
+	// Concurrency is how many batches may be in flight at once.
+	Concurrency int
+	// DrainTimeout bounds how long batches already in flight may take to
+	// finish once the run is stopped.
+	DrainTimeout time.Duration
+	// SendNothing reports every valid row skipped (a refused run, e.g. by
+	// --max-invalid): the report is still complete.
+	SendNothing bool
+	// SkipReason is the reason given to rows that were never sent.
+	SkipReason string
+	// Ledger, when set, records every batch (see Ledger).
+	Ledger Ledger
+	// Progress, when set, is called after each batch settles and every
+	// few thousand rows read; it must be cheap and safe for concurrent use.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a run for progress displays.
+type Progress struct {
+	Read    int // non-blank rows read
+	Valid   int // rows that passed validation
+	Settled int // valid rows whose batch has an outcome
+}
+
+// Counts are a finished run's per-status tallies. The status counts add up
+// to Rows.
+type Counts struct {
+	Rows        int `json:"rows"`
+	Valid       int `json:"valid"`
+	Imported    int `json:"imported"`
+	Invalid     int `json:"invalid"`
+	Duplicate   int `json:"duplicate"`
+	Failed      int `json:"failed"`
+	Unconfirmed int `json:"unconfirmed"`
+	Skipped     int `json:"skipped"`
+	// DryRunValid counts rows reported "valid" (dry runs only).
+	DryRunValid int `json:"-"`
+	Batches     int `json:"batches"`
+	Retries     int `json:"retries"`
+}
+
+// Result is what a Run did.
+type Result struct {
+	Counts
+	// Stopped is why the run stopped sending before the end of the file
+	// (cancelled, or credentials refused); nil when every batch was tried.
+	Stopped error
+	// Unsettled lists batches whose outcome is Unconfirmed, with their
+	// sizes, for a later settlement.
+	Unconfirmed []*chunker.Batch
+}
+
+// ErrStopped is wrapped by Result.Stopped when ctx was cancelled.
+var ErrStopped = errors.New("run stopped before every batch was sent")
+
+// Run reads every record from r and writes its outcome to w. Cancelling
+// ctx stops new batches from being sent; those in flight get DrainTimeout
+// to finish; the remaining rows are still read and reported "skipped".
+// The error is for failures that leave the report incomplete (reading or
+// writing); a run stopped early returns a nil error and Result.Stopped.
+func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Result, error) {
+	if opts.Concurrency < 1 {
+		opts.Concurrency = 1
+	}
+	if opts.SkipReason == "" {
+		opts.SkipReason = "not sent: the run stopped first"
+	}
+	ch, err := chunker.New(opts.BatchSize)
+	if err != nil {
+		return Result{}, err
+	}
+	feedCtx, stopFeed := context.WithCancelCause(ctx)
+	defer stopFeed(nil)
+	// Requests in flight outlive a stop by up to DrainTimeout.
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
+	go func() {
+		select {
+		case <-feedCtx.Done():
+		case <-sendCtx.Done():
+			return
+		}
+		if opts.DrainTimeout <= 0 {
+			cancelSend()
+			return
+		}
+		t := time.NewTimer(opts.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelSend()
+		case <-sendCtx.Done():
+		}
+	}()
+
+	s := &state{opts: opts, w: w, results: make(map[int]*pending)}
+	batches := make(chan *chunker.Batch)
+	var workers sync.WaitGroup
+	for range opts.Concurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for b := range batches {
+				res := s.send(sendCtx, b)
+				if res.StopRun {
+					stopFeed(res.Err)
+				}
+				s.settle(b, res)
+			}
+		}()
+	}
+
+	dispatch := func(b *chunker.Batch) {
+		s.addBatch(b)
+		if prior, ok := s.prior(b); ok {
+			s.settle(b, prior)
+			return
+		}
+		if opts.Sender == nil || opts.SendNothing || feedCtx.Err() != nil {
+			s.settle(b, s.unsent(feedCtx))
+			return
+		}
+		select {
+		case batches <- b:
+		case <-feedCtx.Done():
+			s.settle(b, s.unsent(feedCtx))
+		}
+	}
+
+	var readErr error
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		s.countRead(rec)
+		if rec.Status == importer.Valid {
+			rec.Batch = ch.Next()
+			s.push(rec)
+			if b := ch.Add(rec); b != nil {
+				dispatch(b)
+			}
+		} else {
+			s.push(rec)
+		}
+		if werr := s.flush(); werr != nil {
+			readErr = werr
+			break
+		}
+	}
+	if readErr == nil {
+		if b := ch.Flush(); b != nil {
+			dispatch(b)
+		}
+	}
+	close(batches)
+	workers.Wait()
+	if readErr != nil {
+		return s.result(feedCtx), readErr
+	}
+	if err := s.flush(); err != nil {
+		return s.result(feedCtx), err
+	}
+	return s.result(feedCtx), nil
+}
+
+// pending is a batch whose rows are not all written yet.
+type pending struct {
+	left    int
+	settled bool
+	res     upload.Result
+}
+
+// state is shared by the reading loop and the workers. The reading loop
+// alone writes the report: rows wait in queue until their batch settles.
+type state struct {
+	opts Options
+	w    RecordWriter
+
+	mu      sync.Mutex
+	queue   []importer.Record
+	results map[int]*pending
+	counts  Counts
+	unconf  []*chunker.Batch
+	settled atomic.Int64
+	// stopErr is why the run stopped sending, when a batch's failure
+	// (credentials refused, journal unwritable) stopped it.
+	stopErr error
+}
+
+func (s *state) prior(b *chunker.Batch) (upload.Result, bool) {
+	if s.opts.Ledger == nil {
+		return upload.Result{}, false
+	}
+	return s.opts.Ledger.Settled(b)
+}
+
+func (s *state) send(ctx context.Context, b *chunker.Batch) upload.Result {
+	if s.opts.Ledger != nil {
+		if err := s.opts.Ledger.Sending(b); err != nil {
+			return upload.Result{Status: importer.Skipped, Reason: "not sent: journal: " + err.Error(), Err: err, StopRun: true}
+		}
+	}
+	res := s.opts.Sender.Send(ctx, b)
+	if s.opts.Ledger != nil {
+		if err := s.opts.Ledger.Done(b, res); err != nil && res.Err == nil {
+			res.Err = err
+			res.StopRun = true
+		}
+	}
+	return res
+}
+
+func (s *state) unsent(feedCtx context.Context) upload.Result {
+	if s.opts.Sender == nil {
+		return upload.Result{Status: importer.Valid}
+	}
+	reason := s.opts.SkipReason
+	if cause := context.Cause(feedCtx); cause != nil && !s.opts.SendNothing {
+		reason = "not sent: the run stopped first (" + cause.Error() + ")"
+	}
+	return upload.Result{Status: importer.Skipped, Reason: reason}
+}
+
+func (s *state) countRead(rec importer.Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts.Rows++
+	switch rec.Status {
+	case importer.Valid:
+		s.counts.Valid++
+	case importer.Invalid:
+		s.counts.Invalid++
+	case importer.Duplicate:
+		s.counts.Duplicate++
+	}
+	if s.opts.Progress != nil && s.counts.Rows%4096 == 0 {
+		s.opts.Progress(Progress{Read: s.counts.Rows, Valid: s.counts.Valid, Settled: int(s.settled.Load())})
+	}
+}
+
+func (s *state) push(rec importer.Record) {
+	s.mu.Lock()
+	s.queue = append(s.queue, rec)
+	s.mu.Unlock()
+}
+
+func (s *state) addBatch(b *chunker.Batch) {
+	s.mu.Lock()
+	s.results[b.Seq] = &pending{left: len(b.Records)}
+	s.counts.Batches++
+	s.mu.Unlock()
+}
+
+func (s *state) settle(b *chunker.Batch, res upload.Result) {
+	s.mu.Lock()
+	p := s.results[b.Seq]
+	p.settled, p.res = true, res
+	s.counts.Retries += res.Retries()
+	if res.Status == importer.Unconfirmed {
+		s.unconf = append(s.unconf, b)
+	}
+	if res.StopRun && s.stopErr == nil {
+		s.stopErr = res.Err
+	}
+	n := s.settled.Add(int64(len(b.Records)))
+	read, valid := s.counts.Rows, s.counts.Valid
+	s.mu.Unlock()
+	if s.opts.Progress != nil {
+		s.opts.Progress(Progress{Read: read, Valid: valid, Settled: int(n)})
+	}
+}
+
+// flush writes every row at the head of the queue whose outcome is known.
+func (s *state) flush() error {
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		rec := s.queue[0]
+		if rec.Status == importer.Valid {
+			p := s.results[rec.Batch]
+			if p == nil || !p.settled {
+				s.mu.Unlock()
+				return nil
+			}
+			applyResult(&rec, p.res)
+			if p.left--; p.left == 0 {
+				delete(s.results, rec.Batch)
+			}
+		}
+		s.queue[0] = importer.Record{}
+		s.queue = s.queue[1:]
+		s.tally(rec)
+		s.mu.Unlock()
+		if err := s.w.Write(rec); err != nil {
+			return fmt.Errorf("write report row %d: %w", rec.Row, err)
+		}
+	}
+}
+
+func applyResult(rec *importer.Record, res upload.Result) {
+	rec.Status = res.Status
+	rec.Reason = res.Reason
+	rec.RequestID = res.RequestID
+	if res.Status == importer.Skipped || res.Status == importer.Valid {
+		rec.Batch = 0
+		rec.RequestID = ""
+	}
+}
+
+func (s *state) tally(rec importer.Record) {
+	switch rec.Status {
+	case importer.Imported:
+		s.counts.Imported++
+	case importer.Failed:
+		s.counts.Failed++
+	case importer.Unconfirmed:
+		s.counts.Unconfirmed++
+	case importer.Skipped:
+		s.counts.Skipped++
+	case importer.Valid:
+		s.counts.DryRunValid++
+	}
+}
+
+func (s *state) result(feedCtx context.Context) Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := Result{Counts: s.counts, Unconfirmed: s.unconf}
+	switch {
+	case s.stopErr != nil:
+		res.Stopped = s.stopErr
+	case feedCtx.Err() != nil && s.counts.Skipped > 0:
+		res.Stopped = fmt.Errorf("%w: %v", ErrStopped, context.Cause(feedCtx))
+	}
+	return res
+}

@@ -1,0 +1,221 @@
+// Package upload sends batches to the import endpoint: one shared rate
+// limiter ahead of every attempt, jittered exponential retries that honour
+// Retry-After, and a retry policy that never risks importing a row twice
+// under dedupe rule 2.
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/chunker"
+	"github.com/m7import/m7import/importer"
+)
+
+// Poster sends one signed POST to the API; *api.Client is one.
+type Poster interface {
+	Post(ctx context.Context, path string, body []byte, data any) (api.Meta, error)
+}
+
+// Config says where and how batches are imported.
+type Config struct {
+	// TaskID is the task the numbers go into.
+	TaskID string
+	// Rule is the server-side dedupe rule: 0 all tasks, 1 this task, 2 none.
+	Rule int
+	// Operator is the request's top-level agentNumber (who imports).
+	Operator string
+	// Limiter, shared by every worker, is waited on before each attempt,
+	// retries included. Nil means no limit.
+	Limiter *rate.Limiter
+	// MaxRetries is how many times a batch is resent after its first
+	// attempt.
+	MaxRetries int
+	// InitialInterval and MaxInterval bound the exponential backoff between
+	// attempts (defaults 500ms and 30s). A Retry-After from the server
+	// lengthens the wait, never shortens it.
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+}
+
+// Result is how one batch ended.
+type Result struct {
+	// Status is Imported, Failed, Unconfirmed or Skipped.
+	Status importer.Status
+	// Reason explains any status but Imported.
+	Reason string
+	// RequestID is the requestId of the attempt that decided the outcome.
+	RequestID string
+	// Attempts is how many requests were sent or tried; Attempts-1 of them
+	// were retries.
+	Attempts int
+	// Err is the last error, nil when imported.
+	Err error
+	// StopRun is set when the failure means no later batch can succeed
+	// either (credentials refused).
+	StopRun bool
+}
+
+// Retries is the number of attempts after the first.
+func (r Result) Retries() int {
+	if r.Attempts > 1 {
+		return r.Attempts - 1
+	}
+	return 0
+}
+
+// Uploader imports batches. It is safe for concurrent use.
+type Uploader struct {
+	poster Poster
+	cfg    Config
+}
+
+// New returns an Uploader that posts through p.
+func New(p Poster, cfg Config) (*Uploader, error) {
+	if cfg.TaskID == "" {
+		return nil, errors.New("upload: no task id")
+	}
+	if cfg.Rule < 0 || cfg.Rule > 2 {
+		return nil, fmt.Errorf("upload: rule %d: must be 0, 1 or 2", cfg.Rule)
+	}
+	if cfg.MaxRetries < 0 {
+		return nil, fmt.Errorf("upload: max retries %d: must not be negative", cfg.MaxRetries)
+	}
+	if cfg.InitialInterval <= 0 {
+		cfg.InitialInterval = 500 * time.Millisecond
+	}
+	if cfg.MaxInterval <= 0 {
+		cfg.MaxInterval = 30 * time.Second
+	}
+	return &Uploader{poster: p, cfg: cfg}, nil
+}
+
+// TaskID is the task the Uploader imports into.
+func (u *Uploader) TaskID() string { return u.cfg.TaskID }
+
+// Body marshals the import request for a batch. It is done once per batch;
+// every attempt sends the same bytes with a fresh signature.
+func (u *Uploader) Body(b *chunker.Batch) ([]byte, error) {
+	rows := make([]api.ImportRow, len(b.Records))
+	for i, r := range b.Records {
+		rows[i] = api.ImportRow{Name: r.Name, Number: r.Normalized, Remark: r.Remark, AgentNumber: r.AgentNumber}
+	}
+	return api.MarshalImport(api.ImportRequest{AgentNumber: u.cfg.Operator, TaskID: u.cfg.TaskID, ImportData: rows, Rule: u.cfg.Rule})
+}
+
+// Send imports one batch and reports how it ended. Cancelling ctx abandons
+// the batch: a request already written is then Unconfirmed, one never
+// written Skipped.
+func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
+	body, err := u.Body(b)
+	if err != nil {
+		return Result{Status: importer.Failed, Reason: "encode batch: " + err.Error(), Err: err}
+	}
+	var (
+		res        Result
+		maybeSent  bool // some attempt may have been processed by the server
+		retryAfter = &retryAfterBackOff{}
+	)
+	exp := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(u.cfg.InitialInterval),
+		backoff.WithMaxInterval(u.cfg.MaxInterval),
+		backoff.WithMaxElapsedTime(0), // --max-retries alone bounds the attempts
+	)
+	retryAfter.BackOff = backoff.WithMaxRetries(exp, uint64(u.cfg.MaxRetries))
+	policy := backoff.WithContext(retryAfter, ctx)
+
+	attempt := func() error {
+		if u.cfg.Limiter != nil {
+			if err := u.cfg.Limiter.Wait(ctx); err != nil {
+				return backoff.Permanent(fmt.Errorf("wait for rate limit: %w", err))
+			}
+		}
+		res.Attempts++
+		meta, err := u.poster.Post(ctx, api.PathImport, body, nil)
+		res.RequestID = meta.RequestID
+		if err == nil {
+			return nil
+		}
+		retryAfter.next = api.RetryAfter(err)
+		switch api.Classify(err) {
+		case api.Retryable:
+			return err
+		case api.Ambiguous:
+			maybeSent = true
+			if u.cfg.Rule == 2 || ctx.Err() != nil {
+				// Resending could import every row of the batch twice.
+				return backoff.Permanent(err)
+			}
+			return err
+		default:
+			if api.IsAuth(err) {
+				res.StopRun = true
+			}
+			return backoff.Permanent(err)
+		}
+	}
+	err = backoff.RetryNotify(attempt, policy, nil)
+	res.Err = err
+	switch {
+	case err == nil:
+		res.Status = importer.Imported
+	case maybeSent:
+		res.Status = importer.Unconfirmed
+		res.Reason = "outcome unknown: " + reason(err) + unconfirmedHint(u.cfg.Rule)
+	case ctx.Err() != nil:
+		res.Status = importer.Skipped
+		res.Reason = "not sent: the run was stopped"
+	default:
+		res.Status = importer.Failed
+		res.Reason = reason(err)
+		if res.Attempts > 1 {
+			res.Reason += fmt.Sprintf(" (after %d attempts)", res.Attempts)
+		}
+	}
+	return res
+}
+
+func unconfirmedHint(rule int) string {
+	if rule == 2 {
+		return "; not resent under rule 2 (it could import the rows twice)"
+	}
+	return ""
+}
+
+// reason turns an API failure into the report's reason: the code and
+// message the API gave, or the transport error.
+func reason(err error) string {
+	var ae *api.Error
+	if errors.As(err, &ae) && (ae.Code != "" || ae.Message != "") {
+		s := ""
+		if ae.HTTPStatus != 0 && ae.HTTPStatus != 200 {
+			s = fmt.Sprintf("HTTP %d ", ae.HTTPStatus)
+		}
+		return s + fmt.Sprintf("code %s: %s", ae.Code, ae.Message)
+	}
+	return err.Error()
+}
+
+// retryAfterBackOff waits at least as long as the server's Retry-After
+// asked, which backoff/v4 does not know about.
+type retryAfterBackOff struct {
+	backoff.BackOff
+	next time.Duration
+}
+
+// NextBackOff returns the larger of the wrapped policy's wait and the last
+// Retry-After, or Stop when the wrapped policy stops.
+func (r *retryAfterBackOff) NextBackOff() time.Duration {
+	d := r.BackOff.NextBackOff()
+	if d != backoff.Stop && r.next > d {
+		d = r.next
+	}
+	r.next = 0
+	return d
+}
