@@ -97,9 +97,6 @@ type Result struct {
 	// Stopped is why the run stopped sending before the end of the file
 	// (cancelled, or credentials refused); nil when every batch was tried.
 	Stopped error
-	// Unsettled lists batches whose outcome is Unconfirmed, with their
-	// sizes, for a later settlement.
-	Unconfirmed []*chunker.Batch
 }
 
 // ErrStopped is wrapped by Result.Stopped when ctx was cancelled.
@@ -237,7 +234,6 @@ type state struct {
 	queue   []importer.Record
 	results map[int]*pending
 	counts  Counts
-	unconf  []*chunker.Batch
 	settled atomic.Int64
 	// stopErr is why the run stopped sending, when a batch's failure
 	// (credentials refused, journal unwritable) stopped it.
@@ -313,9 +309,6 @@ func (s *state) settle(b *chunker.Batch, res upload.Result) {
 	p := s.results[b.Seq]
 	p.settled, p.res = true, res
 	s.counts.Retries += res.Retries()
-	if res.Status == importer.Unconfirmed {
-		s.unconf = append(s.unconf, b)
-	}
 	if res.StopRun && s.stopErr == nil {
 		s.stopErr = res.Err
 	}
@@ -385,7 +378,7 @@ func (s *state) tally(rec importer.Record) {
 func (s *state) result(feedCtx context.Context) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := Result{Counts: s.counts, Unconfirmed: s.unconf}
+	res := Result{Counts: s.counts}
 	switch {
 	case s.stopErr != nil:
 		res.Stopped = s.stopErr
