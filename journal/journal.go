@@ -12,7 +12,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -99,6 +98,8 @@ type entry struct {
 	Identity          *Identity `json:"identity,omitempty"`
 	Input             string    `json:"input,omitempty"`
 	NumberTotalBefore *int      `json:"number_total_before,omitempty"`
+	// resume: the task's numberTotal when the resumed run began
+	NumberTotal *int `json:"number_total,omitempty"`
 	// batches
 	Batch     int    `json:"batch,omitempty"`
 	FirstRow  int    `json:"first_row,omitempty"`
@@ -117,15 +118,23 @@ type BatchState struct {
 	State     string // sending, imported, failed or unconfirmed
 	RequestID string
 	Reason    string
+	epoch     int // which run (first, or a resume) last changed it
 }
 
 // Log is a journal as read back.
 type Log struct {
-	Identity          Identity
-	Input             string
+	Identity Identity
+	Input    string
+	// NumberTotalBefore is the task's numberTotal before the first run.
 	NumberTotalBefore int
 	Batches           map[int]*BatchState
 	Complete          bool
+	// base is the task's numberTotal when the latest run (first or
+	// resumed) began, and epoch counts the runs: Settle only weighs the
+	// batches of the latest run, since those of earlier runs that stayed
+	// unknown are never resent.
+	base  int
+	epoch int
 }
 
 // ErrNoJournal is returned by Read when there is no journal.
@@ -172,20 +181,24 @@ func (l *Log) apply(e entry) error {
 		}
 		l.Identity, l.Input = *e.Identity, e.Input
 		if e.NumberTotalBefore != nil {
-			l.NumberTotalBefore = *e.NumberTotalBefore
+			l.NumberTotalBefore, l.base = *e.NumberTotalBefore, *e.NumberTotalBefore
 		}
 	case "resume":
 		l.Complete = false
+		if e.NumberTotal != nil {
+			l.base = *e.NumberTotal
+			l.epoch++
+		}
 	case "complete":
 		l.Complete = true
 	case stateSending:
-		l.Batches[e.Batch] = &BatchState{Seq: e.Batch, FirstRow: e.FirstRow, LastRow: e.LastRow, Rows: e.Rows, State: stateSending}
+		l.Batches[e.Batch] = &BatchState{Seq: e.Batch, FirstRow: e.FirstRow, LastRow: e.LastRow, Rows: e.Rows, State: stateSending, epoch: l.epoch}
 	case stateImported, stateFailed, stateUnconfirmed:
 		b := l.Batches[e.Batch]
 		if b == nil {
 			return fmt.Errorf("%s for batch %d that was never sent", e.Type, e.Batch)
 		}
-		b.State, b.RequestID, b.Reason = e.Type, e.RequestID, e.Reason
+		b.State, b.RequestID, b.Reason, b.epoch = e.Type, e.RequestID, e.Reason, l.epoch
 	case "settled":
 		if b := l.Batches[e.Batch]; b != nil {
 			b.State, b.Reason = stateImported, e.Reason
@@ -200,60 +213,25 @@ func (l *Log) apply(e entry) error {
 
 // Settle decides, for dedupe rule 2, which batches of unknown fate the
 // server processed, from the task's numberTotal now against the total at
-// the start of the run plus the batches known to be imported (under rule 2
+// the start of the latest run plus its batches known to be imported (under rule 2
 // every processed batch adds exactly its rows). It returns the batches it
 // can decide — true processed, false not — and leaves the others out.
 // It assumes nobody else changed the task meanwhile.
 func (l *Log) Settle(numberTotalNow int) map[int]bool {
-	var unknown []*BatchState
-	delta := numberTotalNow - l.NumberTotalBefore
+	unknown := map[int]int{}
+	delta := numberTotalNow - l.base
 	for _, b := range l.Batches {
+		if b.epoch != l.epoch {
+			continue
+		}
 		switch b.State {
 		case stateImported:
 			delta -= b.Rows
 		case stateSending, stateUnconfirmed:
-			unknown = append(unknown, b)
+			unknown[b.Seq] = b.Rows
 		}
 	}
-	if len(unknown) == 0 || delta < 0 {
-		return nil
-	}
-	sort.Slice(unknown, func(i, j int) bool { return unknown[i].Seq < unknown[j].Seq })
-	if len(unknown) > 16 {
-		return nil
-	}
-	// Find every subset whose rows add up to delta; decide only the
-	// batches on which all such subsets agree.
-	var matches []uint32
-	for mask := uint32(0); mask < 1<<len(unknown); mask++ {
-		sum := 0
-		for i, b := range unknown {
-			if mask&(1<<i) != 0 {
-				sum += b.Rows
-			}
-		}
-		if sum == delta {
-			matches = append(matches, mask)
-		}
-	}
-	if len(matches) == 0 {
-		return nil
-	}
-	out := map[int]bool{}
-	for i, b := range unknown {
-		in := matches[0]&(1<<i) != 0
-		agree := true
-		for _, m := range matches[1:] {
-			if (m&(1<<i) != 0) != in {
-				agree = false
-				break
-			}
-		}
-		if agree {
-			out[b.Seq] = in
-		}
-	}
-	return out
+	return upload.Decide(unknown, delta)
 }
 
 // Journal appends a run's batches to its file, each line synced before the
@@ -292,8 +270,9 @@ func Create(path, input string, id Identity, numberTotalBefore int, opts Options
 
 // Resume reopens a journal read as prior, to go on appending to it.
 // settled holds Settle's verdicts, recorded so that a later resume needs
-// no numberTotal arithmetic for them.
-func Resume(path string, prior *Log, settled map[int]bool, opts Options) (*Journal, error) {
+// no numberTotal arithmetic for them; numberTotalNow, the task's count as
+// the resumed run begins, is the base of the next settlement.
+func Resume(path string, prior *Log, settled map[int]bool, numberTotalNow int, opts Options) (*Journal, error) {
 	if err := cutTornTail(path); err != nil {
 		return nil, err
 	}
@@ -302,26 +281,25 @@ func Resume(path string, prior *Log, settled map[int]bool, opts Options) (*Journ
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	j := newJournal(f, prior, opts)
-	if err := j.append(entry{Type: "resume"}); err != nil {
+	for _, seq := range slices.Sorted(maps.Keys(settled)) {
+		b := prior.Batches[seq]
+		e := entry{Type: "unsent", Batch: seq}
+		if settled[seq] {
+			b.State, b.Reason = stateImported, "imported (settled from the task's numberTotal after an interrupted run)"
+			e = entry{Type: "settled", Batch: seq, Reason: b.Reason}
+		} else {
+			delete(prior.Batches, seq)
+		}
+		if err := j.append(e); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if err := j.append(entry{Type: "resume", NumberTotal: &numberTotalNow}); err != nil {
 		f.Close()
 		return nil, err
 	}
-	for _, seq := range slices.Sorted(maps.Keys(settled)) {
-		b := prior.Batches[seq]
-		if settled[seq] {
-			b.State, b.Reason = stateImported, "imported (settled from the task's numberTotal after an interrupted run)"
-			if err := j.append(entry{Type: "settled", Batch: seq, Reason: b.Reason}); err != nil {
-				f.Close()
-				return nil, err
-			}
-		} else {
-			delete(prior.Batches, seq)
-			if err := j.append(entry{Type: "unsent", Batch: seq}); err != nil {
-				f.Close()
-				return nil, err
-			}
-		}
-	}
+	prior.base, prior.epoch, prior.Complete = numberTotalNow, prior.epoch+1, false
 	return j, nil
 }
 

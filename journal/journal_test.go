@@ -59,7 +59,7 @@ func TestJournalRoundTripAndTornLine(t *testing.T) {
 
 	// Resuming under rule 2: the imported batch keeps its request id, the
 	// failed one is resent, the one of unknown fate is not.
-	j2, err := journal.Resume(path, log, nil, journal.Options{})
+	j2, err := journal.Resume(path, log, nil, 0, journal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestResendUnconfirmedAndRule1(t *testing.T) {
 		j.Sending(batch(1, 2, 3))
 		j.Close()
 		log, _ := journal.Read(path)
-		j2, _ := journal.Resume(path, log, nil, journal.Options{ResendUnconfirmed: tc.resend})
+		j2, _ := journal.Resume(path, log, nil, 0, journal.Options{ResendUnconfirmed: tc.resend})
 		if _, ok := j2.Settled(batch(1, 2, 3)); ok != tc.settle {
 			t.Errorf("rule %d resend %v: kept back %v", tc.rule, tc.resend, ok)
 		}

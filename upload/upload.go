@@ -42,6 +42,9 @@ type Config struct {
 	// lengthens the wait, never shortens it.
 	InitialInterval time.Duration
 	MaxInterval     time.Duration
+	// Settle, under rule 2, settles ambiguous replies from the task's
+	// numberTotal (see Settlement). Nil leaves them unconfirmed.
+	Settle *Settlement
 }
 
 // Result is how one batch ended.
@@ -111,23 +114,61 @@ func (u *Uploader) Body(b *chunker.Batch) ([]byte, error) {
 
 // Send imports one batch and reports how it ended. Cancelling ctx abandons
 // the batch: a request already written is then Unconfirmed, one never
-// written Skipped.
+// written Skipped. Under rule 2 with a Settlement, an ambiguous reply is
+// settled from the task's numberTotal where that is certain.
 func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 	body, err := u.Body(b)
 	if err != nil {
 		return Result{Status: importer.Failed, Reason: "encode batch: " + err.Error(), Err: err}
 	}
-	var (
-		res        Result
-		maybeSent  bool // some attempt may have been processed by the server
-		retryAfter = &retryAfterBackOff{}
-	)
+	var res Result
+	budget := u.cfg.MaxRetries
+	for {
+		st := u.cfg.Settle
+		if st != nil {
+			st.gate.RLock()
+		}
+		maybeSent, err := u.try(ctx, body, budget, &res)
+		if st != nil {
+			if err == nil {
+				st.imported(len(b.Records))
+			}
+			st.gate.RUnlock()
+		}
+		u.finish(ctx, &res, err, maybeSent)
+		if res.Status != importer.Unconfirmed || st == nil || u.cfg.Rule != 2 || ctx.Err() != nil {
+			return res
+		}
+		processed, known := st.settle(ctx, b.Seq, len(b.Records))
+		switch {
+		case !known:
+			return res
+		case processed:
+			res.Status, res.Err = importer.Imported, nil
+			res.Reason = "the reply was lost; the task's numberTotal shows the batch was imported"
+			return res
+		}
+		// Certainly not processed: resending cannot import a row twice.
+		budget = u.cfg.MaxRetries - res.Attempts
+		if budget < 0 {
+			res.Status = importer.Failed
+			res.Reason = "not imported (the task's numberTotal shows it), retries used up: " + reason(res.Err)
+			return res
+		}
+	}
+}
+
+// try sends body until it is accepted, a failure is final, or retries
+// (budget of them) run out. maybeSent tells whether some attempt may have
+// been processed.
+func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result) (maybeSent bool, err error) {
+	retryAfter := &retryAfterBackOff{}
 	exp := backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(u.cfg.InitialInterval),
 		backoff.WithMaxInterval(u.cfg.MaxInterval),
 		backoff.WithMaxElapsedTime(0), // --max-retries alone bounds the attempts
 	)
-	retryAfter.BackOff = backoff.WithMaxRetries(exp, uint64(u.cfg.MaxRetries))
+	retryAfter.BackOff = backoff.WithMaxRetries(exp, uint64(budget))
 	policy := backoff.WithContext(retryAfter, ctx)
 
 	attempt := func() error {
@@ -161,10 +202,15 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 		}
 	}
 	err = backoff.RetryNotify(attempt, policy, nil)
+	return maybeSent, err
+}
+
+// finish turns the last error into the batch's status and reason.
+func (u *Uploader) finish(ctx context.Context, res *Result, err error, maybeSent bool) {
 	res.Err = err
 	switch {
 	case err == nil:
-		res.Status = importer.Imported
+		res.Status, res.Reason = importer.Imported, ""
 	case maybeSent:
 		res.Status = importer.Unconfirmed
 		res.Reason = "outcome unknown: " + reason(err) + unconfirmedHint(u.cfg.Rule)
@@ -178,7 +224,6 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 			res.Reason += fmt.Sprintf(" (after %d attempts)", res.Attempts)
 		}
 	}
-	return res
 }
 
 func unconfirmedHint(rule int) string {
