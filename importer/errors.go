@@ -1,0 +1,99 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors for conditions callers branch on with errors.Is.
+var (
+	// ErrUnsupportedFormat: the file's extension is not one the reader knows
+	// (.xls, .ods, ...). The message says how to convert the file.
+	ErrUnsupportedFormat = errors.New("unsupported file format")
+	// ErrNoNumberColumn: no header cell maps to the number field.
+	ErrNoNumberColumn = errors.New("no number column")
+	// ErrSheetNotFound: Options.Sheet names no sheet of the workbook.
+	ErrSheetNotFound = errors.New("sheet not found")
+	// ErrEmptyFile: the file (or sheet) holds no row at all.
+	ErrEmptyFile = errors.New("empty file")
+	// ErrCorruptFile: the XLSX package is damaged, truncated or not a
+	// spreadsheet.
+	ErrCorruptFile = errors.New("corrupt or truncated file")
+	// ErrTooLarge: a part of the file inflates beyond the reader's limits (a
+	// zip bomb, a huge shared-strings table, a line or cell longer than any
+	// real spreadsheet holds).
+	ErrTooLarge = errors.New("too large")
+	// ErrBadOption: an option value (encoding, policy, map, region) is not
+	// understood.
+	ErrBadOption = errors.New("bad option")
+)
+
+// Sentinel errors wrapped by the reasons Normalize returns. The message of
+// the returned error is the report's reason; test it with errors.Is.
+var (
+	// ErrMissingNumber: the number cell is empty.
+	ErrMissingNumber = errors.New("missing number")
+	// ErrDigitsLost: a text cell holds a number in scientific notation
+	// (1.38001E+10); its last digits were lost before the file was saved.
+	ErrDigitsLost = errors.New("number in scientific notation, digits lost: format the column as text and export again")
+	// ErrLettersInNumber: the cell holds letters besides digits.
+	ErrLettersInNumber = errors.New("letters in number")
+	// ErrExtension: the number carries an extension, which the dialer
+	// cannot dial.
+	ErrExtension = errors.New("extension not supported")
+	// ErrTooShort: too few digits for a phone number.
+	ErrTooShort = errors.New("too short")
+	// ErrTooLong: too many digits for a phone number.
+	ErrTooLong = errors.New("too long")
+	// ErrNotRegion: a valid number of another country than the region.
+	ErrNotRegion = errors.New("not a number of the region")
+	// ErrInvalidNumber: digits that are not a valid number of the region.
+	ErrInvalidNumber = errors.New("not a valid number")
+	// ErrNotANumber: the cell does not look like a phone number at all.
+	ErrNotANumber = errors.New("not a phone number")
+	// ErrNotWholeNumber: a numeric cell whose value has a fraction.
+	ErrNotWholeNumber = errors.New("numeric cell is not a whole number")
+)
+
+// RowError is a problem at a position in the input file, like
+// csv.ParseError: a row that cannot be read at all (a line longer than the
+// limit, a cell larger than Excel allows).
+type RowError struct {
+	// Row is the row number as the user sees it (0 if unknown).
+	Row int
+	// Column is the header of the cell, or "column N"; may be empty.
+	Column string
+	// Value is the offending cell (possibly shortened); may be empty.
+	Value string
+	// Err is the underlying problem, often a sentinel of this package.
+	Err error
+}
+
+// Error implements error.
+func (e *RowError) Error() string {
+	msg := fmt.Sprintf("row %d", e.Row)
+	if e.Column != "" {
+		msg += " " + e.Column
+	}
+	if e.Value != "" {
+		msg += fmt.Sprintf(" %q", e.Value)
+	}
+	return msg + ": " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *RowError) Unwrap() error { return e.Err }
+
+// reasonError is an error whose message is written for the report while it
+// still matches a sentinel with errors.Is.
+type reasonError struct {
+	msg string
+	err error
+}
+
+func (e *reasonError) Error() string { return e.msg }
+func (e *reasonError) Unwrap() error { return e.err }
+
+func reason(sentinel error, format string, args ...any) error {
+	return &reasonError{msg: fmt.Sprintf(format, args...), err: sentinel}
+}

@@ -1,0 +1,130 @@
+package importer
+
+import (
+	"context"
+	"sync"
+)
+
+// prefetchBatch is how many rows the reading goroutine hands over at once.
+const prefetchBatch = 512
+
+// rowBatch is a run of rows read ahead, with their numbers normalized.
+type rowBatch struct {
+	rows  []int
+	ends  []int // end of each row's cells in cells
+	cells []cell
+	nums  []numResult
+	err   error // after the rows
+}
+
+// numResult is a row's number cell as the reading goroutine judged it.
+type numResult struct {
+	norm  string
+	err   error
+	blank bool
+}
+
+// rowView is one prefetched row.
+type rowView struct {
+	row   int
+	cells []cell
+	num   numResult
+}
+
+// prefetcher runs a rowSource in its own goroutine, which also skips blank
+// rows' work and normalizes each number, so that parsing (for XLSX,
+// inflating and scanning the XML) and normalizing overlap with
+// deduplicating and the caller's own work (writing the report) on the
+// caller's goroutine: the reader uses both cores.
+// Memory stays bounded: at most a few batches are in flight.
+type prefetcher struct {
+	src    rowSource
+	judge  func([]cell) numResult // runs on the reading goroutine
+	ready  chan *rowBatch
+	free   chan *rowBatch
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	cur    *rowBatch
+	i      int
+	closed bool
+}
+
+func newPrefetcher(ctx context.Context, src rowSource, judge func([]cell) numResult) *prefetcher {
+	p := &prefetcher{
+		src:   src,
+		judge: judge,
+		ready: make(chan *rowBatch, 2),
+		free:  make(chan *rowBatch, 4),
+		stop:  make(chan struct{}),
+	}
+	p.wg.Add(1)
+	go p.run(ctx)
+	return p
+}
+
+func (p *prefetcher) run(ctx context.Context) {
+	defer p.wg.Done()
+	for {
+		var b *rowBatch
+		select {
+		case b = <-p.free:
+			b.rows, b.ends, b.cells, b.nums, b.err = b.rows[:0], b.ends[:0], b.cells[:0], b.nums[:0], nil
+		default:
+			b = &rowBatch{}
+		}
+		for len(b.rows) < prefetchBatch {
+			row, cells, err := p.src.next()
+			if err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				b.err = err
+				break
+			}
+			b.rows = append(b.rows, row)
+			b.nums = append(b.nums, p.judge(cells))
+			b.cells = append(b.cells, cells...)
+			b.ends = append(b.ends, len(b.cells))
+		}
+		select {
+		case p.ready <- b:
+		case <-p.stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+func (p *prefetcher) next() (rowView, error) {
+	for p.cur == nil || p.i >= len(p.cur.rows) {
+		if p.cur != nil {
+			if p.cur.err != nil {
+				return rowView{}, p.cur.err
+			}
+			select {
+			case p.free <- p.cur:
+			default:
+			}
+		}
+		p.cur, p.i = <-p.ready, 0
+	}
+	start := 0
+	if p.i > 0 {
+		start = p.cur.ends[p.i-1]
+	}
+	v := rowView{row: p.cur.rows[p.i], cells: p.cur.cells[start:p.cur.ends[p.i]], num: p.cur.nums[p.i]}
+	p.i++
+	return v, nil
+}
+
+func (p *prefetcher) close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	close(p.stop)
+	p.wg.Wait()
+	return p.src.close()
+}
