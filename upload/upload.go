@@ -152,7 +152,7 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 		budget = u.cfg.MaxRetries - res.Attempts
 		if budget < 0 {
 			res.Status = importer.Failed
-			res.Reason = "not imported (the task's numberTotal shows it), retries used up: " + reason(res.Err)
+			res.Reason = "not imported (the task's numberTotal shows it), retries used up: " + Reason(res.Err)
 			return res
 		}
 	}
@@ -162,16 +162,8 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 // (budget of them) run out. maybeSent tells whether some attempt may have
 // been processed.
 func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result) (maybeSent bool, err error) {
-	retryAfter := &retryAfterBackOff{}
-	exp := backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(u.cfg.InitialInterval),
-		backoff.WithMaxInterval(u.cfg.MaxInterval),
-		backoff.WithMaxElapsedTime(0), // --max-retries alone bounds the attempts
-	)
-	retryAfter.BackOff = backoff.WithMaxRetries(exp, uint64(budget))
-	policy := backoff.WithContext(retryAfter, ctx)
-
-	attempt := func() error {
+	retry := Retry{InitialInterval: u.cfg.InitialInterval, MaxInterval: u.cfg.MaxInterval, MaxRetries: budget}
+	err = retry.Do(ctx, func() error {
 		if u.cfg.Limiter != nil {
 			if err := u.cfg.Limiter.Wait(ctx); err != nil {
 				return backoff.Permanent(fmt.Errorf("wait for rate limit: %w", err))
@@ -183,7 +175,6 @@ func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result
 		if err == nil {
 			return nil
 		}
-		retryAfter.next = api.RetryAfter(err)
 		switch api.Classify(err) {
 		case api.Retryable:
 			return err
@@ -200,8 +191,7 @@ func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result
 			}
 			return backoff.Permanent(err)
 		}
-	}
-	err = backoff.RetryNotify(attempt, policy, nil)
+	})
 	return maybeSent, err
 }
 
@@ -213,13 +203,13 @@ func (u *Uploader) finish(ctx context.Context, res *Result, err error, maybeSent
 		res.Status, res.Reason = importer.Imported, ""
 	case maybeSent:
 		res.Status = importer.Unconfirmed
-		res.Reason = "outcome unknown: " + reason(err) + unconfirmedHint(u.cfg.Rule)
+		res.Reason = "outcome unknown: " + Reason(err) + unconfirmedHint(u.cfg.Rule)
 	case ctx.Err() != nil:
 		res.Status = importer.Skipped
 		res.Reason = "not sent: the run was stopped"
 	default:
 		res.Status = importer.Failed
-		res.Reason = reason(err)
+		res.Reason = Reason(err)
 		if res.Attempts > 1 {
 			res.Reason += fmt.Sprintf(" (after %d attempts)", res.Attempts)
 		}
@@ -233,9 +223,9 @@ func unconfirmedHint(rule int) string {
 	return ""
 }
 
-// reason turns an API failure into the report's reason: the code and
-// message the API gave, or the transport error.
-func reason(err error) string {
+// Reason turns an API failure into a report's reason: the HTTP status,
+// code and message the API gave, or the transport error.
+func Reason(err error) string {
 	var ae *api.Error
 	if errors.As(err, &ae) && (ae.Code != "" || ae.Message != "") {
 		s := ""
@@ -245,6 +235,38 @@ func reason(err error) string {
 		return s + fmt.Sprintf("code %s: %s", ae.Code, ae.Message)
 	}
 	return err.Error()
+}
+
+// Retry is the retry schedule of one request: exponential and jittered
+// from InitialInterval (default 500ms) up to MaxInterval (default 30s), at
+// most MaxRetries resends, and never sooner than a Retry-After the server
+// asked for.
+type Retry struct {
+	InitialInterval, MaxInterval time.Duration
+	MaxRetries                   int
+}
+
+// Do calls attempt until it returns nil or an error wrapped with
+// backoff.Permanent, the retries run out, or ctx ends; it returns the last
+// error (unwrapped from backoff.Permanent).
+func (r Retry) Do(ctx context.Context, attempt func() error) error {
+	if r.InitialInterval <= 0 {
+		r.InitialInterval = 500 * time.Millisecond
+	}
+	if r.MaxInterval <= 0 {
+		r.MaxInterval = 30 * time.Second
+	}
+	exp := backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(r.InitialInterval),
+		backoff.WithMaxInterval(r.MaxInterval),
+		backoff.WithMaxElapsedTime(0), // MaxRetries alone bounds the attempts
+	)
+	ra := &retryAfterBackOff{BackOff: backoff.WithMaxRetries(exp, uint64(max(r.MaxRetries, 0)))}
+	return backoff.RetryNotify(func() error {
+		err := attempt()
+		ra.next = api.RetryAfter(err)
+		return err
+	}, backoff.WithContext(ra, ctx), nil)
 }
 
 // retryAfterBackOff waits at least as long as the server's Retry-After

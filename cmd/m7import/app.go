@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// stdio is the outside world a command talks to, injected so that tests
+// run commands without a process.
+type stdio struct {
+	In     io.Reader
+	Out    io.Writer // data only: the --json summary, listings
+	Err    io.Writer // progress, summaries, errors
+	Getenv func(string) string
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// exitCode is the process's exit status; the contract is in usageText.
+type exitCode int
+
+const (
+	exitOK         exitCode = 0 // every valid row imported (dry run: file read)
+	exitFailed     exitCode = 1 // could not start, or stopped
+	exitUsage      exitCode = 2 // bad flags or arguments
+	exitIncomplete exitCode = 3 // finished, some rows failed, unconfirmed or skipped
+	exitRefused    exitCode = 4 // refused by --max-invalid
+)
+
+// usageError marks a mistake in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// hintError carries a line suggesting what to try next.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// codeError carries an exit code decided by a command (3 and 4 are
+// outcomes, not failures to start).
+type codeError struct {
+	code exitCode
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+// errSilent is an outcome already explained on stderr.
+var errSilent = errors.New("")
+
+// exitFor maps a command's error to the exit code: the one place that
+// decides it.
+func exitFor(err error) exitCode {
+	var ue *usageError
+	var ce *codeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &ce):
+		return ce.code
+	default:
+		return exitFailed
+	}
+}
+
+const usageText = `m7import bulk-imports lead spreadsheets into 7moor preview dial-out tasks.
+
+Usage:
+  m7import import FILE... --task-id ID [flags]   import leads (see: m7import import --help)
+  m7import validate FILE... [flags]             read and check, send nothing, no credentials
+  m7import task create|update|list [flags]      manage dial-out tasks
+  m7import numbers delete --task-id ID [flags]  delete numbers from a task
+  m7import rollback REPORT                      take back an import
+  m7import sim [--addr 127.0.0.1:8907]          run the built-in 7moor simulator
+  m7import demo                                 import a sample into the simulator
+  m7import version                              print the version
+
+Configuration (flags win over the environment):
+  M7_APPKEY        account app key (--appkey)
+  M7_SECRET        secret key (never accepted as a flag)
+  M7_SECRET_FILE   file holding the secret key (--secret-file)
+  M7_BASE_URL      API base URL (--base-url), default http://v7openapi.7moor.com
+
+Exit codes:
+  0  every valid row imported (dry run: the file was read)
+  1  the run could not start or was stopped (unreadable file, auth refused, no such task, Ctrl-C)
+  2  usage error
+  3  finished, but some rows are failed, unconfirmed or skipped
+  4  refused by --max-invalid: nothing was sent
+`
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, io stdio) exitCode {
+	if len(args) == 0 {
+		fmt.Fprint(io.Err, usageText)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "import":
+		err = runImportCmd(ctx, rest, io, false)
+	case "validate":
+		err = runImportCmd(ctx, rest, io, true)
+	case "sim":
+		err = runSimCmd(ctx, rest, io)
+	case "demo":
+		err = runDemoCmd(ctx, rest, io)
+	case "version", "--version":
+		err = runVersionCmd(rest, io)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(io.Out, usageText)
+		return exitOK
+	default:
+		err = extraCommand(ctx, cmd, rest, io)
+	}
+	return report(err, io)
+}
+
+// report prints err as "m7import: ..." (plus a hint) and returns its code.
+func report(err error, io stdio) exitCode {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	code := exitFor(err)
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintf(io.Err, "m7import: %s\n", strings.TrimSpace(err.Error()))
+		var he *hintError
+		if errors.As(err, &he) && he.hint != "" {
+			fmt.Fprintf(io.Err, "try: %s\n", he.hint)
+		}
+		if code == exitUsage {
+			fmt.Fprintln(io.Err, "run 'm7import help' for usage")
+		}
+	}
+	return code
+}

@@ -1,0 +1,492 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/deleter"
+	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/reports"
+	"github.com/m7import/m7import/tasks"
+)
+
+const numbersUsage = `
+Usage: m7import numbers delete --task-id ID [--number N] [--name NAME] [--agent A] [--remark R]
+                               [--call-result NOT_DEAL|DEALING|UNDEAL] [flags]
+       m7import numbers delete --task-id ID --from FILE [filters] [--report PATH] [flags]
+       m7import numbers delete --task-id ID --all [--yes]
+
+Deletes numbers from a dial-out task. The filters are ANDed: a number is
+deleted when it matches every filter given. --number is normalized like an
+import row (13800138000, +86 138-0013-8000 and ８６１３８００１３８０００ are
+the same number). Without any filter the call would empty the task: that
+needs --all, and then a yes at the prompt (or --yes in a script).
+
+--from FILE deletes every number listed in a lead file (CSV/TSV/TXT, XLSX;
+read like an import) or in a results report of import, one delete call per
+distinct number, rate limited and retried like the import, and writes a
+report (default FILE.deleted.csv) with one row per input row: deleted,
+failed, invalid (or skipped when the run was stopped). Filters given with
+--from narrow each call.
+
+Examples:
+  m7import numbers delete --task-id 6ab971b0-6005-452e-9328-0883299619eb --number 13800138000
+  m7import numbers delete --task-id 6ab971b0-6005-452e-9328-0883299619eb --agent 2000 --call-result NOT_DEAL
+  m7import numbers delete --task-id 6ab971b0-6005-452e-9328-0883299619eb --from donotcall.xlsx
+  m7import numbers delete --task-id 6ab971b0-6005-452e-9328-0883299619eb --all --yes
+
+Exit codes: 0 done; 1 could not start or stopped; 2 usage error (also: --all
+without --yes when stdin is not a terminal); 3 --from finished but some
+numbers failed or were skipped.
+`
+
+// runNumbersCmd dispatches "numbers delete".
+func runNumbersCmd(ctx context.Context, args []string, io stdio) error {
+	if len(args) == 0 {
+		fmt.Fprint(io.Err, strings.TrimLeft(numbersUsage, "\n"))
+		return usagef("numbers: missing subcommand (delete)")
+	}
+	switch sub, rest := args[0], args[1:]; sub {
+	case "delete":
+		o, err := parseNumbersDeleteFlags(rest, io)
+		if err != nil {
+			return err
+		}
+		return runNumbersDelete(ctx, o, io)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(io.Err, strings.TrimLeft(numbersUsage, "\n"))
+		return flag.ErrHelp
+	default:
+		return usagef("numbers: unknown subcommand %q (want delete)", sub)
+	}
+}
+
+// pacing are the rate-limit and retry flags of the commands that send one
+// call per number.
+type pacing struct {
+	rate         float64
+	burst        int
+	maxRetries   int
+	retryInitial time.Duration
+	retryMax     time.Duration
+}
+
+func (p *pacing) register(fs *flag.FlagSet) {
+	fs.Float64Var(&p.rate, "rate", 5, "delete calls per second at most (0: no limit)")
+	fs.IntVar(&p.burst, "burst", 1, "calls that may go at once above --rate")
+	fs.IntVar(&p.maxRetries, "max-retries", 5, "resends of a delete after a retryable failure")
+	fs.DurationVar(&p.retryInitial, "retry-initial", 500*time.Millisecond, "first wait between attempts (doubles up to --retry-max)")
+	fs.DurationVar(&p.retryMax, "retry-max", 30*time.Second, "longest wait between attempts")
+}
+
+func (p *pacing) check() error {
+	switch {
+	case p.rate < 0 || math.IsNaN(p.rate) || math.IsInf(p.rate, 0):
+		return usagef("--rate %v: must be a number of calls per second, 0 for no limit", p.rate)
+	case p.burst < 1:
+		return usagef("--burst %d: must be at least 1", p.burst)
+	case p.maxRetries < 0:
+		return usagef("--max-retries %d: must not be negative", p.maxRetries)
+	}
+	return nil
+}
+
+// deleter builds the Deleter the flags describe.
+func (p *pacing) deleter(c deleter.Client) (*deleter.Deleter, error) {
+	var lim *rate.Limiter
+	if p.rate > 0 {
+		lim = rate.NewLimiter(rate.Limit(p.rate), p.burst)
+	}
+	return deleter.New(c, deleter.Config{Limiter: lim, MaxRetries: p.maxRetries,
+		InitialInterval: p.retryInitial, MaxInterval: p.retryMax})
+}
+
+// numbersDeleteOptions are the settings of "numbers delete".
+type numbersDeleteOptions struct {
+	api    apiFlags
+	pacing pacing
+
+	taskID     string
+	number     string
+	name       string
+	agent      string
+	remark     string
+	callResult string
+	all, yes   bool
+	from       string
+	reportPath string
+	reportFmt  string
+	jsonOut    bool
+
+	sheet, encoding, mapSpec string
+	noHeader                 bool
+	region, policy           string
+
+	readOpts   importer.Options
+	normalized string // --number, normalized
+}
+
+func parseNumbersDeleteFlags(args []string, io stdio) (*numbersDeleteOptions, error) {
+	o := &numbersDeleteOptions{}
+	fs := newFlagSet("numbers delete", numbersUsage, io.Err)
+	o.api.register(fs)
+	o.pacing.register(fs)
+	fs.StringVar(&o.taskID, "task-id", "", "id of the task to delete numbers from (required)")
+	fs.StringVar(&o.number, "number", "", "delete this number (normalized like an import row)")
+	fs.StringVar(&o.name, "name", "", "delete numbers with this customer name")
+	fs.StringVar(&o.agent, "agent", "", "delete numbers assigned to this agent number")
+	fs.StringVar(&o.remark, "remark", "", "delete numbers with this remark")
+	fs.StringVar(&o.callResult, "call-result", "", "delete numbers with this call result: NOT_DEAL, DEALING or UNDEAL")
+	fs.BoolVar(&o.all, "all", false, "delete every number of the task (no filter)")
+	fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (needed for --all when stdin is not a terminal)")
+	fs.StringVar(&o.from, "from", "", "delete every number listed in this lead file or results report")
+	fs.StringVar(&o.reportPath, "report", "", "with --from: report path (default FILE.deleted.csv next to FILE)")
+	fs.StringVar(&o.reportFmt, "report-format", "", "with --from: csv, xlsx or jsonl (default: from --report's extension, else csv)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print a JSON summary on stdout")
+	fs.StringVar(&o.sheet, "sheet", "", "with --from: XLSX sheet to read (default: the first visible one)")
+	fs.StringVar(&o.encoding, "encoding", "", "with --from: text encoding: utf-8, gbk, gb18030 or utf-16 (default: detected)")
+	fs.StringVar(&o.mapSpec, "map", "", "with --from: header of each field, e.g. number=联系方式")
+	fs.BoolVar(&o.noHeader, "no-header", false, "with --from: the file has no header (columns name,number,remark,agentNumber)")
+	fs.StringVar(&o.region, "region", "CN", "region of numbers written without a country code")
+	fs.StringVar(&o.policy, "number-policy", "strict", "strict (libphonenumber validity) or loose (3-20 digits)")
+	if err := noPositional(fs, args); err != nil {
+		return nil, err
+	}
+	return o, o.check()
+}
+
+// filtered reports whether any filter besides the task id is given.
+func (o *numbersDeleteOptions) filtered() bool {
+	return o.number != "" || o.name != "" || o.agent != "" || o.remark != "" || o.callResult != ""
+}
+
+// check validates the flags and fills the derived settings.
+func (o *numbersDeleteOptions) check() error {
+	if err := o.pacing.check(); err != nil {
+		return err
+	}
+	o.callResult = strings.ToUpper(strings.TrimSpace(o.callResult))
+	switch o.callResult {
+	case "", api.CallResultNotDeal, api.CallResultDealing, api.CallResultUndeal:
+	default:
+		return usagef("--call-result %q: want NOT_DEAL (not answered), DEALING (in a call) or UNDEAL (not dialled)", o.callResult)
+	}
+	switch {
+	case strings.TrimSpace(o.taskID) == "":
+		return usagef("numbers delete: --task-id is required (m7import task list shows the ids)")
+	case o.all && (o.filtered() || o.from != ""):
+		return usagef("--all deletes every number of the task: it takes no filter and no --from")
+	case o.from != "" && o.number != "":
+		return usagef("give --number or --from, not both")
+	case !o.all && !o.filtered() && o.from == "":
+		return &hintError{
+			err:  usagef("numbers delete: no filter given: that would delete every number of task %s", o.taskID),
+			hint: "m7import numbers delete --task-id " + o.taskID + " --all   (to really empty the task)",
+		}
+	case o.from == "" && (o.reportPath != "" || o.reportFmt != ""):
+		return usagef("--report and --report-format go with --from")
+	}
+	policy, err := importer.ParsePolicy(o.policy)
+	if err != nil {
+		return usagef("--number-policy: %v", err)
+	}
+	norm, err := importer.NewNormalizer(o.region, policy)
+	if err != nil {
+		return usagef("--region: %v", err)
+	}
+	if o.number != "" {
+		n, err := norm.Normalize(o.number)
+		if err != nil {
+			return usagef("--number %q: %v", o.number, err)
+		}
+		o.normalized = n
+	}
+	var fields map[importer.Field]string
+	if o.mapSpec != "" {
+		if fields, err = importer.ParseMap(o.mapSpec); err != nil {
+			return usagef("--map: %v", err)
+		}
+	}
+	// Rule 2: the reader flags no duplicates; deleter.Run sends each
+	// distinct number once and reports repeats with their first row.
+	o.readOpts = importer.Options{Sheet: o.sheet, Encoding: o.encoding, Map: fields, NoHeader: o.noHeader,
+		Region: strings.ToUpper(o.region), Policy: policy, Rule: api.RuleNone}
+	return nil
+}
+
+// filter is the delete request the flags describe (without --from's
+// numbers).
+func (o *numbersDeleteOptions) filter() api.DeleteNumbersRequest {
+	return api.DeleteNumbersRequest{TaskID: o.taskID, CustomerName: o.name, AgentNumber: o.agent,
+		CustomerNumber: o.normalized, Remark: o.remark, CallResult: o.callResult}
+}
+
+// describe names the filters for messages: `number 13800138000 and call
+// result UNDEAL`.
+func (o *numbersDeleteOptions) describe() string {
+	var parts []string
+	add := func(what, v string) {
+		if v != "" {
+			parts = append(parts, fmt.Sprintf("%s %q", what, v))
+		}
+	}
+	add("number", o.normalized)
+	add("name", o.name)
+	add("agent", o.agent)
+	add("remark", o.remark)
+	add("call result", o.callResult)
+	return strings.Join(parts, " and ")
+}
+
+// deleteSummary is the --json output of numbers delete and rollback.
+type deleteSummary struct {
+	TaskID            string `json:"task_id"`
+	TaskName          string `json:"task_name"`
+	From              string `json:"from,omitempty"`
+	Report            string `json:"report,omitempty"`
+	Filter            string `json:"filter,omitempty"`
+	All               bool   `json:"all,omitempty"`
+	NumberTotalBefore int    `json:"number_total_before"`
+	NumberTotalAfter  *int   `json:"number_total_after"`
+	*deleter.Counts
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+}
+
+func runNumbersDelete(ctx context.Context, o *numbersDeleteOptions, io stdio) (err error) {
+	c, err := o.api.client(io)
+	if err != nil {
+		return err
+	}
+	task, err := tasks.ByID(ctx, c, o.taskID)
+	if err != nil {
+		return apiHint(err)
+	}
+	sum := deleteSummary{TaskID: task.TaskID, TaskName: task.TaskName, From: o.from, All: o.all,
+		Filter: o.describe(), NumberTotalBefore: task.NumberTotal}
+	if o.jsonOut {
+		defer func() {
+			sum.ExitCode = int(exitFor(err))
+			if err != nil && !errors.Is(err, errSilent) {
+				sum.Error = err.Error()
+			}
+			writeJSON(io.Out, sum)
+		}()
+	}
+	d, err := o.pacing.deleter(c)
+	if err != nil {
+		return err
+	}
+	if o.from != "" {
+		return o.deleteFrom(ctx, c, d, task, &sum, io)
+	}
+
+	if o.all {
+		if err := confirm(io, o.yes, fmt.Sprintf("delete all %d numbers of task %q (id %s)", task.NumberTotal, task.TaskName, task.TaskID)); err != nil {
+			return err
+		}
+	}
+	res := d.Delete(ctx, o.filter())
+	if res.Err != nil {
+		return apiHint(fmt.Errorf("delete numbers from task %s: %w", task.TaskID, res.Err))
+	}
+	after := numberTotalAfter(ctx, c, task.TaskID, o.api.timeout)
+	sum.NumberTotalAfter = after
+	what := "every number"
+	if !o.all {
+		what = "numbers with " + o.describe()
+	}
+	fmt.Fprintf(io.Err, "deleted %s from task %q (id %s)%s\n", what, task.TaskName, task.TaskID, totals(task.NumberTotal, after))
+	return nil
+}
+
+// deleteFrom deletes every number listed in o.from.
+func (o *numbersDeleteOptions) deleteFrom(ctx context.Context, c *api.Client, d *deleter.Deleter, task api.Task, sum *deleteSummary, io stdio) error {
+	src, err := openNumberList(ctx, o.from, o.readOpts)
+	if err != nil {
+		return withReadHint(err, o.from)
+	}
+	defer src.Close()
+	reportPath, format, err := sideReportPath(o.from, o.reportPath, o.reportFmt, ".deleted")
+	if err != nil {
+		return err
+	}
+	if samePath(reportPath, o.from) {
+		return usagef("--report %s would overwrite the input file", reportPath)
+	}
+	sum.Report = reportPath
+	out, err := reports.Create(reportPath, format)
+	if err != nil {
+		return fmt.Errorf("create report: %w", err)
+	}
+	defer out.Abort()
+
+	fmt.Fprintf(io.Err, "deleting the numbers listed in %s from task %q (id %s), one call per number\n", o.from, task.TaskName, task.TaskID)
+	progress, done := progressLine(io)
+	res, runErr := deleter.Run(ctx, d, src, out, deleter.Options{Filter: o.filter(), Progress: progress})
+	done()
+	sum.Counts = &res.Counts
+	if runErr != nil {
+		return fmt.Errorf("%s: %w", o.from, runErr)
+	}
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("write report %s: %w", reportPath, err)
+	}
+	after := numberTotalAfter(ctx, c, task.TaskID, o.api.timeout)
+	sum.NumberTotalAfter = after
+	fmt.Fprintf(io.Err, "%s: %d rows: %d deleted, %d failed, %d invalid, %d skipped%s\n  report: %s\n",
+		o.from, res.Rows, res.Deleted, res.Failed, res.Invalid, res.Skipped, totals(task.NumberTotal, after), reportPath)
+	return deleteOutcome(res, reportPath)
+}
+
+// deleteOutcome turns a finished deleter run into the command's error:
+// nil when every number was deleted (invalid rows aside).
+func deleteOutcome(res deleter.Summary, reportPath string) error {
+	switch {
+	case res.Stopped != nil:
+		return apiHint(fmt.Errorf("stopped: %w (see %s)", res.Stopped, reportPath))
+	case res.Failed+res.Skipped > 0:
+		return &codeError{code: exitIncomplete, err: fmt.Errorf("%d numbers failed, %d skipped; see %s (deleting again is safe)", res.Failed, res.Skipped, reportPath)}
+	}
+	return nil
+}
+
+// numberList is a source of rows to delete that must be closed.
+type numberList interface {
+	deleter.Source
+	Close() error
+}
+
+// openNumberList opens a file of numbers to delete. A results report of
+// import is read with the reports reader (which undoes the CSV's formula
+// guard) and each row is deleted by the number the import sent; anything
+// else is read as a lead file, normalized like an import.
+func openNumberList(ctx context.Context, path string, opts importer.Options) (numberList, error) {
+	if rr, err := reports.Open(path); err == nil {
+		norm, err := importer.NewNormalizer(opts.Region, opts.Policy)
+		if err != nil {
+			rr.Close()
+			return nil, err
+		}
+		return &reportNumbers{r: rr, norm: norm}, nil
+	}
+	r, err := importer.Open(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// reportNumbers reads a results report as a list of numbers to delete.
+type reportNumbers struct {
+	r    *reports.Reader
+	norm *importer.Normalizer
+}
+
+// Next returns the report's next row, valid with the number the import
+// sent, or normalized from the number cell when the import sent none.
+func (s *reportNumbers) Next() (importer.Record, error) {
+	rec, err := s.r.Next()
+	if err != nil {
+		return rec, err
+	}
+	rec.Status, rec.Reason = importer.Valid, ""
+	if rec.Normalized == "" {
+		n, err := s.norm.Normalize(rec.Number)
+		if err != nil {
+			rec.Status, rec.Reason = importer.Invalid, err.Error()
+		}
+		rec.Normalized = n
+	}
+	return rec, nil
+}
+
+// Close closes the report.
+func (s *reportNumbers) Close() error { return s.r.Close() }
+
+// sideReportPath picks a report's path and format: the flag's, or the
+// input's name with suffix and the format's extension
+// (leads.csv → leads.deleted.csv).
+func sideReportPath(input, path, formatFlag, suffix string) (string, reports.Format, error) {
+	var format reports.Format
+	if formatFlag != "" {
+		f, err := reports.ParseFormat(formatFlag)
+		if err != nil {
+			return "", "", usagef("--report-format: %v", err)
+		}
+		format = f
+	}
+	if path == "" {
+		if format == "" {
+			format = reports.CSV
+		}
+		return strings.TrimSuffix(input, filepath.Ext(input)) + suffix + "." + string(format), format, nil
+	}
+	if format == "" {
+		f, err := reports.FormatFromPath(path)
+		if err != nil {
+			return "", "", usagef("--report %s: %v (or give --report-format)", path, err)
+		}
+		format = f
+	}
+	return path, format, nil
+}
+
+// samePath reports whether a and b name the same file path.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
+}
+
+// numberTotalAfter reads the task's number count after a delete, even
+// when ctx was cancelled; nil when it cannot be read.
+func numberTotalAfter(ctx context.Context, c tasks.Lister, taskID string, timeout time.Duration) *int {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	t, err := tasks.ByID(actx, c, taskID)
+	if err != nil {
+		return nil
+	}
+	n := t.NumberTotal
+	return &n
+}
+
+// totals describes a task's count change: "; task numbers 10 → 7 (-3)".
+func totals(before int, after *int) string {
+	if after == nil {
+		return "; the task's number count could not be read afterwards"
+	}
+	return fmt.Sprintf("; task numbers %d → %d (%+d)", before, *after, *after-before)
+}
+
+// progressLine returns a progress callback that redraws one line on a
+// terminal stderr (nil otherwise: no progress in logs), and the function
+// that clears that line when the run is over.
+func progressLine(io stdio) (progress func(deleter.Counts), done func()) {
+	if !isTerminal(io.Err) {
+		return nil, func() {}
+	}
+	var last time.Time
+	drawn := false
+	progress = func(c deleter.Counts) {
+		if now := time.Now(); now.Sub(last) >= 200*time.Millisecond {
+			last, drawn = now, true
+			fmt.Fprintf(io.Err, "\r%d rows: %d deleted, %d failed, %d invalid\x1b[K", c.Rows, c.Deleted, c.Failed, c.Invalid)
+		}
+	}
+	return progress, func() {
+		if drawn {
+			fmt.Fprint(io.Err, "\r\x1b[K")
+		}
+	}
+}

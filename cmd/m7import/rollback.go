@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/deleter"
+	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/journal"
+	"github.com/m7import/m7import/reports"
+	"github.com/m7import/m7import/tasks"
+)
+
+const rollbackUsage = `
+Usage: m7import rollback REPORT [--include-unconfirmed] [--force] [--yes] [flags]
+
+Takes back an import. Reads REPORT, the results report import wrote (CSV,
+XLSX or JSONL), and its side file REPORT.meta.json, which names the task
+and its number count before and after the import. Deletes from that task
+every number the report lists as imported (with --include-unconfirmed also
+the unconfirmed ones), one delete call per number, rate limited and
+retried. It shows what it will delete and asks first on a terminal (--yes
+in scripts), and writes its own report (default NAME.rollback.csv next to
+REPORT) with one row per number: deleted, failed or invalid.
+
+A delete removes every row of the task with that number. When the task grew
+by fewer numbers than the report calls imported, the server dropped numbers
+it already held: those were in the task before the import, and deleting
+them would remove numbers this import did not add. rollback then refuses
+unless --force.
+
+Examples:
+  m7import rollback leads.results.csv
+  m7import rollback leads.results.xlsx --include-unconfirmed --yes --report undo.csv
+
+Exit codes: 0 every number deleted; 1 could not start (no side file, task
+gone, refused without --force) or stopped; 2 usage error (also: no --yes
+when stdin is not a terminal); 3 finished but some numbers failed.
+`
+
+// rollbackOptions are the settings of "rollback".
+type rollbackOptions struct {
+	api    apiFlags
+	pacing pacing
+
+	report             string
+	includeUnconfirmed bool
+	force, yes         bool
+	jsonOut            bool
+	reportPath         string
+	reportFmt          string
+}
+
+func runRollbackCmd(ctx context.Context, args []string, io stdio) error {
+	o, err := parseRollbackFlags(args, io)
+	if err != nil {
+		return err
+	}
+	return runRollback(ctx, o, io)
+}
+
+func parseRollbackFlags(args []string, io stdio) (*rollbackOptions, error) {
+	o := &rollbackOptions{}
+	fs := newFlagSet("rollback", rollbackUsage, io.Err)
+	o.api.register(fs)
+	o.pacing.register(fs)
+	fs.BoolVar(&o.includeUnconfirmed, "include-unconfirmed", false, "also delete the numbers whose batch had an unknown fate (unconfirmed)")
+	fs.BoolVar(&o.force, "force", false, "delete even when some of the numbers were in the task before the import")
+	fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (needed when stdin is not a terminal)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print a JSON summary on stdout")
+	fs.StringVar(&o.reportPath, "report", "", "rollback report path (default NAME.rollback.csv next to REPORT)")
+	fs.StringVar(&o.reportFmt, "report-format", "", "csv, xlsx or jsonl (default: from --report's extension, else csv)")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 1 {
+		return nil, usagef("rollback takes one results report, got %d arguments: m7import rollback REPORT", len(rest))
+	}
+	o.report = rest[0]
+	return o, o.pacing.check()
+}
+
+// rollbackPlan is what a first pass over the report found.
+type rollbackPlan struct {
+	rows        int      // rows in the report
+	imported    int      // rows reported imported
+	unconfirmed int      // rows reported unconfirmed
+	selected    int      // rows to delete
+	sample      []string // the first numbers to delete, for the prompt
+}
+
+const sampleSize = 5
+
+// wanted reports whether a report row's number is to be deleted.
+func wanted(st importer.Status, includeUnconfirmed bool) bool {
+	return st == importer.Imported || includeUnconfirmed && st == importer.Unconfirmed
+}
+
+// planRollback reads the report once to count what rollback would delete.
+func planRollback(path string, includeUnconfirmed bool) (rollbackPlan, error) {
+	var p rollbackPlan
+	r, err := reports.Open(path)
+	if err != nil {
+		return p, err
+	}
+	defer r.Close()
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return p, nil
+		}
+		if err != nil {
+			return p, fmt.Errorf("read report %s: %w", path, err)
+		}
+		p.rows++
+		switch rec.Status {
+		case importer.Imported:
+			p.imported++
+		case importer.Unconfirmed:
+			p.unconfirmed++
+		}
+		if wanted(rec.Status, includeUnconfirmed) {
+			p.selected++
+			if len(p.sample) < sampleSize {
+				p.sample = append(p.sample, rec.Normalized)
+			}
+		}
+	}
+}
+
+func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) {
+	meta, err := journal.ReadMeta(o.report)
+	if err != nil {
+		return &hintError{
+			err:  fmt.Errorf("rollback %s: %w", o.report, err),
+			hint: "rollback needs the side file import writes next to its report: " + journal.MetaPath(o.report),
+		}
+	}
+	switch {
+	case meta.DryRun:
+		return fmt.Errorf("rollback %s: the report is of a dry run: nothing was sent, nothing to take back", o.report)
+	case meta.TaskID == "":
+		return fmt.Errorf("rollback %s: %s names no task", o.report, journal.MetaPath(o.report))
+	}
+	plan, err := planRollback(o.report, o.includeUnconfirmed)
+	if err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	if plan.selected == 0 {
+		fmt.Fprintf(io.Err, "nothing to roll back: %s lists no imported rows", o.report)
+		if plan.unconfirmed > 0 && !o.includeUnconfirmed {
+			fmt.Fprintf(io.Err, " (%d unconfirmed: add --include-unconfirmed to delete them)", plan.unconfirmed)
+		}
+		fmt.Fprintln(io.Err)
+		return nil
+	}
+	reportPath, format, err := sideReportPath(o.report, o.reportPath, o.reportFmt, ".rollback")
+	if err != nil {
+		return err
+	}
+	if samePath(reportPath, o.report) {
+		return usagef("--report %s would overwrite the report being rolled back", reportPath)
+	}
+
+	c, err := o.api.client(io)
+	if err != nil {
+		return err
+	}
+	task, err := tasks.ByID(ctx, c, meta.TaskID)
+	if errors.Is(err, tasks.ErrNotFound) {
+		return &hintError{
+			err: fmt.Errorf("rollback %s: the task it imported into, %q (id %s), no longer exists, so there is nothing to delete: %w",
+				o.report, meta.TaskName, meta.TaskID, tasks.ErrNotFound),
+			hint: "m7import task list   (to find the task the numbers are in now)",
+		}
+	}
+	if err != nil {
+		return apiHint(fmt.Errorf("rollback %s: %w", o.report, err))
+	}
+	if err := checkGrowth(meta, plan, o.report, o.includeUnconfirmed); err != nil && !o.force {
+		return &hintError{err: err, hint: "m7import rollback --force " + shellQuote(o.report) + "   (deletes them anyway)"}
+	} else if err != nil {
+		fmt.Fprintf(io.Err, "warning: %v; going ahead because of --force\n", err)
+	}
+
+	sum := deleteSummary{TaskID: task.TaskID, TaskName: task.TaskName, From: o.report, Report: reportPath,
+		NumberTotalBefore: task.NumberTotal}
+	if o.jsonOut {
+		defer func() {
+			sum.ExitCode = int(exitFor(err))
+			if err != nil && !errors.Is(err, errSilent) {
+				sum.Error = err.Error()
+			}
+			writeJSON(io.Out, sum)
+		}()
+	}
+	printRollbackPlan(io.Err, o, meta, plan, task)
+	if err := confirm(io, o.yes, fmt.Sprintf("delete %d numbers from task %q (id %s)", plan.selected, task.TaskName, task.TaskID)); err != nil {
+		return err
+	}
+
+	d, err := o.pacing.deleter(c)
+	if err != nil {
+		return err
+	}
+	rr, err := reports.Open(o.report)
+	if err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	defer rr.Close()
+	out, err := reports.Create(reportPath, format)
+	if err != nil {
+		return fmt.Errorf("create rollback report: %w", err)
+	}
+	defer out.Abort()
+	progress, done := progressLine(io)
+	res, runErr := deleter.Run(ctx, d, &selectedRows{r: rr, includeUnconfirmed: o.includeUnconfirmed}, out,
+		deleter.Options{Filter: api.DeleteNumbersRequest{TaskID: task.TaskID}, Progress: progress})
+	done()
+	sum.Counts = &res.Counts
+	if runErr != nil {
+		return fmt.Errorf("rollback %s: %w", o.report, runErr)
+	}
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("write rollback report %s: %w", reportPath, err)
+	}
+	after := numberTotalAfter(ctx, c, task.TaskID, o.api.timeout)
+	sum.NumberTotalAfter = after
+	fmt.Fprintf(io.Err, "rollback: %d numbers: %d deleted, %d failed, %d invalid, %d skipped%s\n",
+		res.Rows, res.Deleted, res.Failed, res.Invalid, res.Skipped, totals(task.NumberTotal, after))
+	if after != nil && res.Failed+res.Skipped == 0 {
+		if *after == meta.NumberTotalBefore {
+			fmt.Fprintf(io.Err, "  the task holds %d numbers again, as before the import\n", *after)
+		} else {
+			fmt.Fprintf(io.Err, "  note: the task held %d numbers before the import and holds %d now (changed by something else since?)\n",
+				meta.NumberTotalBefore, *after)
+		}
+	}
+	fmt.Fprintf(io.Err, "  report: %s\n", reportPath)
+	return deleteOutcome(res, reportPath)
+}
+
+// checkGrowth refuses a rollback that would delete numbers the import did
+// not add. The server drops a number it already holds (rule 0 or 1) while
+// the report still calls the row imported (NOTES.md: the import result has
+// no per-row outcome), and a delete by number removes every row with it;
+// so when the task grew by fewer numbers than rollback would delete, some
+// of those numbers were in the task before the import.
+func checkGrowth(meta journal.Meta, plan rollbackPlan, report string, includeUnconfirmed bool) error {
+	added := meta.NumberTotalAfter - meta.NumberTotalBefore
+	if added >= plan.selected {
+		return nil
+	}
+	unknown := ""
+	if meta.NumberTotalAfter == 0 {
+		unknown = " (or the count after the import was not recorded)"
+	}
+	if added < plan.imported {
+		return fmt.Errorf("rollback %s: task %s grew by %d numbers during the import (%d → %d)%s, but the report lists %d rows as imported: "+
+			"at least %d of those numbers were already in the task before the import (the server drops numbers it holds), "+
+			"and deleting them would remove numbers this import did not add",
+			report, meta.TaskID, added, meta.NumberTotalBefore, meta.NumberTotalAfter, unknown, plan.imported, plan.imported-max(added, 0))
+	}
+	return fmt.Errorf("rollback %s: task %s grew by %d numbers during the import (%d → %d)%s, but the report lists %d imported and %d unconfirmed rows: "+
+		"some unconfirmed numbers were never added, and deleting them would remove rows with those numbers that were in the task before the import, if any",
+		report, meta.TaskID, added, meta.NumberTotalBefore, meta.NumberTotalAfter, unknown, plan.imported, plan.selected-plan.imported)
+}
+
+// printRollbackPlan says what rollback is about to delete.
+func printRollbackPlan(w io.Writer, o *rollbackOptions, meta journal.Meta, plan rollbackPlan, task api.Task) {
+	what := "imported"
+	if o.includeUnconfirmed && plan.unconfirmed > 0 {
+		what = fmt.Sprintf("%d imported + %d unconfirmed", plan.imported, plan.unconfirmed)
+	}
+	fmt.Fprintf(w, "rollback of %s (%d rows, imported into task %q, id %s", o.report, plan.rows, task.TaskName, task.TaskID)
+	if !meta.StartedAt.IsZero() {
+		fmt.Fprintf(w, ", on %s", meta.StartedAt.Local().Format("2006-01-02 15:04"))
+	}
+	fmt.Fprintf(w, ", rule %d)\n", meta.Rule)
+	fmt.Fprintf(w, "  will delete %d numbers (%s), one call each, from the task, which holds %d numbers now\n",
+		plan.selected, what, task.NumberTotal)
+	sample := strings.Join(plan.sample, ", ")
+	if more := plan.selected - len(plan.sample); more > 0 {
+		sample += fmt.Sprintf(" and %d more", more)
+	}
+	fmt.Fprintf(w, "  numbers: %s\n", sample)
+	if !o.includeUnconfirmed && plan.unconfirmed > 0 {
+		fmt.Fprintf(w, "  %d unconfirmed rows are kept (add --include-unconfirmed to delete them too)\n", plan.unconfirmed)
+	}
+	if meta.Rule == api.RuleNone {
+		fmt.Fprintln(w, "  note: the import used rule 2 (no dedupe): a number that was in the task before the import loses its earlier rows too (a delete removes every row with the number)")
+	}
+}
+
+// selectedRows yields the report rows rollback deletes.
+type selectedRows struct {
+	r                  *reports.Reader
+	includeUnconfirmed bool
+}
+
+// Next returns the next row reported imported (or unconfirmed, when
+// included), to be deleted by the number the import sent.
+func (s *selectedRows) Next() (importer.Record, error) {
+	for {
+		rec, err := s.r.Next()
+		if err != nil {
+			return rec, err
+		}
+		if !wanted(rec.Status, s.includeUnconfirmed) {
+			continue
+		}
+		rec.Status, rec.Reason = importer.Valid, ""
+		if rec.Normalized == "" {
+			rec.Status, rec.Reason = importer.Invalid, "the report gives no normalized number for this row"
+		}
+		return rec, nil
+	}
+}
