@@ -85,8 +85,8 @@ func runDemoCmd(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 	fmt.Fprintf(io.Err, "\nthe simulator's task now holds %d numbers\n", held)
-	fmt.Fprintf(io.Err, "first rows of the report:\n")
-	printHead(io, report, 6)
+	fmt.Fprintf(io.Err, "some rows of the report:\n")
+	printSample(io, report, 3)
 	fmt.Fprintf(io.Err, "\nopen the whole report in Excel or WPS: %s\n", report)
 	return err
 }
@@ -126,9 +126,9 @@ func demoInput(file, dir string) (string, error) {
 	return path, f.Close()
 }
 
-// printHead prints the first n data rows of a CSV report, aligned enough
-// to read.
-func printHead(io stdio, path string, n int) {
+// printSample prints the report's header, its first n rows, and the first
+// row of every other status, so that the demo shows each outcome.
+func printSample(io stdio, path string, n int) {
 	f, err := os.Open(path)
 	if err != nil {
 		return
@@ -136,7 +136,8 @@ func printHead(io stdio, path string, n int) {
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
-	for i := 0; i <= n; i++ {
+	shown := map[string]bool{}
+	for i := 0; ; i++ {
 		rec, err := r.Read()
 		if err != nil {
 			return
@@ -144,6 +145,13 @@ func printHead(io stdio, path string, n int) {
 		if i == 0 && len(rec) > 0 {
 			rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
 		}
-		fmt.Fprintf(io.Err, "  %s\n", strings.Join(rec, ","))
+		status := ""
+		if len(rec) > 6 {
+			status = rec[6]
+		}
+		if i <= n || (i > 0 && !shown[status]) {
+			shown[status] = true
+			fmt.Fprintf(io.Err, "  %s\n", strings.Join(rec, ","))
+		}
 	}
 }
