@@ -71,5 +71,16 @@ func TestFastPathSweep(t *testing.T) {
 			return
 		}
 	}
+	// Service numbers and mobiles, densely.
+	for _, p := range []string{"400", "800", "130", "145", "166", "174", "191", "199"} {
+		for range 300 {
+			s := p
+			for len(s) < 10+rng.IntN(2) {
+				s += string(rune('0' + rng.IntN(10)))
+			}
+			agree(t, n, s)
+			agree(t, n, s[:3]+"-"+s[3:6]+"-"+s[6:])
+		}
+	}
 	t.Logf("fast path accepted %d inputs", accepted)
 }

@@ -77,8 +77,9 @@ type rowSource interface {
 	close() error
 }
 
-// Reader streams a lead file's rows as Records. It is not safe for
-// concurrent use.
+// Reader streams a lead file's rows as Records. A goroutine reads ahead
+// and normalizes; Close stops it and must be called. A Reader is not safe
+// for concurrent use.
 type Reader struct {
 	path   string
 	src    rowSource   // until the header is read
@@ -206,7 +207,8 @@ func (r *Reader) Columns() map[Field]string {
 	return m
 }
 
-// Close releases the file.
+// Close stops the read-ahead goroutine and releases the file. It may be
+// called more than once.
 func (r *Reader) Close() error { return r.pf.close() }
 
 func blank(cells []cell) bool {

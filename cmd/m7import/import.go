@@ -538,7 +538,7 @@ func withReadHint(err error, input string) error {
 	switch {
 	case errors.Is(err, importer.ErrNoNumberColumn) && !strings.Contains(err.Error(), "--map"):
 		return &hintError{err: err, hint: "m7import import --map number=HEADER " + input}
-	case errors.Is(err, importer.ErrUnsupportedFormat):
+	case errors.Is(err, importer.ErrUnsupportedFormat) && !strings.Contains(err.Error(), "save"):
 		return &hintError{err: err, hint: "open it in Excel or WPS and save it as .xlsx or .csv"}
 	}
 	return err
