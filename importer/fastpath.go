@@ -194,9 +194,15 @@ func (f *fastPath) normalize(s string) (string, fastVerdict) {
 			return "", fastUnsure
 		}
 		d = d[len(cc):]
-		if !f.isMobile(d) {
-			return "", fastUnsure
+		if f.isMobile(d) {
+			break
 		}
+		// A landline written internationally (+86 21 8377 8555) is
+		// dialled with the trunk prefix 0 before its area code.
+		if f.cc == "86" && len(d) >= 9 && len(d) <= 11 && d[0] != '0' && (d[0] != '1' || d[1] == '0') && f.fixed.match(d) {
+			return "0" + string(d), fastValid
+		}
+		return "", fastUnsure
 	case len(d) == 2+len(cc)+f.mobileLen && d[0] == '0' && d[1] == '0' && hasPrefix(d[2:], cc):
 		d = d[2+len(cc):]
 		if !f.isMobile(d) {

@@ -367,7 +367,8 @@ func (n *Normalizer) invalidReason(num *phonenumbers.PhoneNumber) error {
 		if n.region == "CN" && len(nsn) >= 5 && len(nsn) <= 8 && nsn[0] != '1' {
 			return reason(ErrInvalidNumber, "%d digits: a landline number needs its area code", len(nsn))
 		}
-		if n.region == "CN" && nsn != "" && nsn[0] == '1' {
+		// 13x-19x look like mobiles; 10x is Beijing's area code.
+		if n.region == "CN" && len(nsn) > 1 && nsn[0] == '1' && nsn[1] >= '3' {
 			switch len(nsn) {
 			case 10:
 				return reason(ErrInvalidNumber, "10 digits starting with 1: a digit may be missing")

@@ -187,18 +187,21 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 			break
 		}
 		s.countRead(rec)
+		var full *chunker.Batch
 		if rec.Status == importer.Valid {
 			rec.Batch = ch.Next()
-			s.push(rec)
-			if b := ch.Add(rec); b != nil {
-				dispatch(b)
-			}
-		} else {
-			s.push(rec)
+			full = ch.Add(rec)
 		}
-		if werr := s.flush(); werr != nil {
-			readErr = werr
+		if err := s.push(rec); err != nil {
+			readErr = err
 			break
+		}
+		if full != nil {
+			dispatch(full)
+			if err := s.flush(); err != nil {
+				readErr = err
+				break
+			}
 		}
 	}
 	if readErr == nil {
@@ -225,19 +228,25 @@ type pending struct {
 }
 
 // state is shared by the reading loop and the workers. The reading loop
-// alone writes the report: rows wait in queue until their batch settles.
+// alone owns the queue and writes the report: rows wait in the queue only
+// while a batch before or including them is unsettled.
 type state struct {
 	opts Options
 	w    RecordWriter
 
-	mu      sync.Mutex
-	queue   []importer.Record
+	// Owned by the reading loop.
+	queue  []importer.Record
+	head   int
+	counts Counts
+
+	mu      sync.Mutex // guards results, retries and stopErr
 	results map[int]*pending
-	counts  Counts
-	settled atomic.Int64
+	retries int
 	// stopErr is why the run stopped sending, when a batch's failure
 	// (credentials refused, journal unwritable) stopped it.
 	stopErr error
+
+	read, valid, settled atomic.Int64 // for progress reports
 }
 
 func (s *state) prior(b *chunker.Batch) (upload.Result, bool) {
@@ -275,8 +284,6 @@ func (s *state) unsent(feedCtx context.Context) upload.Result {
 }
 
 func (s *state) countRead(rec importer.Record) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.counts.Rows++
 	switch rec.Status {
 	case importer.Valid:
@@ -287,67 +294,77 @@ func (s *state) countRead(rec importer.Record) {
 		s.counts.Duplicate++
 	}
 	if s.opts.Progress != nil && s.counts.Rows%4096 == 0 {
+		s.read.Store(int64(s.counts.Rows))
+		s.valid.Store(int64(s.counts.Valid))
 		s.opts.Progress(Progress{Read: s.counts.Rows, Valid: s.counts.Valid, Settled: int(s.settled.Load())})
 	}
 }
 
-func (s *state) push(rec importer.Record) {
-	s.mu.Lock()
+// push writes rec at once when nothing before it waits for a batch and it
+// waits for none itself; otherwise it queues it.
+func (s *state) push(rec importer.Record) error {
+	if s.head == len(s.queue) && (rec.Status != importer.Valid || rec.Batch == 0) {
+		return s.write(rec)
+	}
 	s.queue = append(s.queue, rec)
-	s.mu.Unlock()
+	return nil
 }
 
 func (s *state) addBatch(b *chunker.Batch) {
 	s.mu.Lock()
 	s.results[b.Seq] = &pending{left: len(b.Records)}
-	s.counts.Batches++
 	s.mu.Unlock()
+	s.counts.Batches++
 }
 
 func (s *state) settle(b *chunker.Batch, res upload.Result) {
 	s.mu.Lock()
 	p := s.results[b.Seq]
 	p.settled, p.res = true, res
-	s.counts.Retries += res.Retries()
+	s.retries += res.Retries()
 	if res.StopRun && s.stopErr == nil {
 		s.stopErr = res.Err
 	}
-	n := s.settled.Add(int64(len(b.Records)))
-	read, valid := s.counts.Rows, s.counts.Valid
 	s.mu.Unlock()
+	n := s.settled.Add(int64(len(b.Records)))
 	if s.opts.Progress != nil {
-		s.opts.Progress(Progress{Read: read, Valid: valid, Settled: int(n)})
+		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Settled: int(n)})
 	}
 }
 
 // flush writes every row at the head of the queue whose outcome is known.
 func (s *state) flush() error {
-	for {
-		s.mu.Lock()
-		if len(s.queue) == 0 {
-			s.mu.Unlock()
-			return nil
-		}
-		rec := s.queue[0]
+	for s.head < len(s.queue) {
+		rec := &s.queue[s.head]
 		if rec.Status == importer.Valid {
+			s.mu.Lock()
 			p := s.results[rec.Batch]
 			if p == nil || !p.settled {
 				s.mu.Unlock()
 				return nil
 			}
-			applyResult(&rec, p.res)
+			applyResult(rec, p.res)
 			if p.left--; p.left == 0 {
 				delete(s.results, rec.Batch)
 			}
+			s.mu.Unlock()
 		}
-		s.queue[0] = importer.Record{}
-		s.queue = s.queue[1:]
-		s.tally(rec)
-		s.mu.Unlock()
-		if err := s.w.Write(rec); err != nil {
-			return fmt.Errorf("write report row %d: %w", rec.Row, err)
+		if err := s.write(*rec); err != nil {
+			return err
 		}
+		s.queue[s.head] = importer.Record{}
+		s.head++
 	}
+	s.queue, s.head = s.queue[:0], 0
+	return nil
+}
+
+func (s *state) write(rec importer.Record) error {
+	s.tally(rec)
+	if err := s.w.Write(rec); err != nil {
+		return fmt.Errorf("write report row %d: %w", rec.Row, err)
+	}
+	return nil
 }
 
 func applyResult(rec *importer.Record, res upload.Result) {
@@ -379,6 +396,7 @@ func (s *state) result(feedCtx context.Context) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := Result{Counts: s.counts}
+	res.Retries = s.retries
 	switch {
 	case s.stopErr != nil:
 		res.Stopped = s.stopErr
