@@ -379,3 +379,38 @@ func TestFlagsAfterFileArguments(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSeveralFilesEachGetTheirReportAndSummaryLine(t *testing.T) {
+	e := newTestEnv(t, sim.Config{})
+	task := e.srv.CreateTask("t")
+	a := e.leads(t, "a.csv", validRows(3))
+	rows := validRows(6)[3:]
+	rows = append(rows, []string{"x", "abc", "", ""})
+	b := e.leads(t, "b.csv", rows)
+	r := e.run(t, context.Background(), "import", a, b, "--task-id", task, "--json", "--rate", "0")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stder)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one JSON line per file, got %q", r.stdout)
+	}
+	for i, want := range []struct {
+		file             string
+		imported, invald float64
+	}{{a, 3, 0}, {b, 3, 1}} {
+		var sum map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum["file"] != want.file || sum["imported"] != want.imported || sum["invalid"] != want.invald {
+			t.Errorf("line %d: %v", i, sum)
+		}
+		if _, err := os.Stat(sum["report"].(string)); err != nil {
+			t.Errorf("report of %s: %v", want.file, err)
+		}
+	}
+	if got := len(e.srv.Numbers(task)); got != 6 {
+		t.Fatalf("task holds %d numbers", got)
+	}
+}
