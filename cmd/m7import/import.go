@@ -339,6 +339,9 @@ func (r *importRun) file(ctx context.Context, input string) (err error) {
 		return err
 	}
 	sum.Report = reportPath
+	if samePath(reportPath, input) {
+		return usagef("--report %s is the input file itself: choose another report path", reportPath)
+	}
 
 	rd, err := importer.Open(ctx, input, r.o.readOpts)
 	if err != nil {

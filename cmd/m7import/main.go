@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,8 +12,21 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	finished := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		select {
+		case <-finished:
+			return
+		default:
+		}
+		// The first Ctrl-C stops sending and lets batches in flight
+		// finish; a second one kills the process as usual.
+		stop()
+		fmt.Fprintln(os.Stderr, "m7import: stopping: no new batches; waiting for those in flight (Ctrl-C again to quit at once)")
+	}()
 	code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
+	close(finished)
 	stop()
 	os.Exit(int(code))
 }
