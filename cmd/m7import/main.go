@@ -23,7 +23,7 @@ func main() {
 		// The first Ctrl-C stops sending and lets batches in flight
 		// finish; a second one kills the process as usual.
 		stop()
-		fmt.Fprintln(os.Stderr, "m7import: stopping: no new batches; waiting for those in flight (Ctrl-C again to quit at once)")
+		fmt.Fprintln(os.Stderr, "m7import: interrupted: sending no new batches, finishing those in flight and the report (Ctrl-C again to quit at once)")
 	}()
 	code := run(ctx, os.Args[1:], stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
 	close(finished)
