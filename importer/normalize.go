@@ -318,6 +318,9 @@ func hasLetter(s string) bool {
 // full is the slow path: libphonenumber's parse, validity check and national
 // format. Its verdict is the reference the fast path is tested against.
 func (n *Normalizer) full(s string) (string, error) {
+	if strings.IndexAny(s, "0123456789０１２３４５６７８９") < 0 {
+		return "", ErrNotANumber // N/A, 无, 空号: no digit at all
+	}
 	if hasLetter(s) {
 		if strings.Contains(s, "转") || strings.Contains(s, "分机") {
 			return "", ErrExtension
