@@ -104,7 +104,7 @@ var leadsXLSXWant = []Record{
 	{Row: 6, Number: "13800138000.0", Normalized: "13800138000", Status: Duplicate, Reason: "duplicate of row 2"},
 	{Row: 8, Name: "公式", Number: "010-12345678", Normalized: "01012345678", Status: Valid},
 	{Row: 9, Number: "00000105438", Status: Invalid, Reason: "not a valid China number"},
-	{Row: 10, Number: "TRUE", Status: Invalid, Reason: "letters in number"},
+	{Row: 10, Number: "TRUE", Status: Invalid, Reason: "not a phone number"},
 	{Row: 11, Number: "#N/A", Status: Invalid, Reason: "not a phone number"},
 	{Row: 12, Status: Invalid, Reason: "missing number"},
 	{Row: 13, Number: "1.38001380005E10", Status: Invalid, Reason: "numeric cell 1.38001380005E10 is not a whole number"},
