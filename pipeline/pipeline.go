@@ -341,6 +341,7 @@ func (s *state) flush() error {
 			p := s.results[rec.Batch]
 			if p == nil || !p.settled {
 				s.mu.Unlock()
+				s.compact()
 				return nil
 			}
 			applyResult(rec, p.res)
@@ -357,6 +358,17 @@ func (s *state) flush() error {
 	}
 	s.queue, s.head = s.queue[:0], 0
 	return nil
+}
+
+// compact drops the written rows from the front of the queue once they are
+// most of it, so that a queue that never quite empties (a batch is always
+// in flight during an import) does not grow with the file.
+func (s *state) compact() {
+	if s.head > 4096 && s.head*2 > len(s.queue) {
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue, s.head = s.queue[:n], 0
+	}
 }
 
 func (s *state) write(rec importer.Record) error {
