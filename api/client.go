@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultBaseURL is the v7 OpenAPI's address.
@@ -61,6 +63,10 @@ type Config struct {
 	// may have done the work, but its answer cannot be trusted), otherwise
 	// classified by the status.
 	MaxResponseBytes int64
+	// Limiter, when set, is waited on before every request (lookups and
+	// imports alike, retries included), since the account's rate limit
+	// counts them all.
+	Limiter *rate.Limiter
 }
 
 // String describes the configuration without the secret, so that printing a
@@ -83,6 +89,7 @@ type Client struct {
 	now     func() time.Time
 	nonce   func() (string, error)
 	maxBody int64
+	limiter *rate.Limiter
 }
 
 // New returns a Client for cfg. It refuses a missing app key or secret and a
@@ -114,6 +121,7 @@ func New(cfg Config) (*Client, error) {
 		now:     cfg.Now,
 		nonce:   cfg.Nonce,
 		maxBody: cfg.MaxResponseBytes,
+		limiter: cfg.Limiter,
 	}
 	if c.http == nil {
 		transport := &http.Transport{Proxy: http.ProxyFromEnvironment}
@@ -169,6 +177,12 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, data any) (
 	fail := func(e *Error) (Meta, error) {
 		e.Endpoint = path
 		return Meta{RequestID: e.RequestID, HTTPStatus: e.HTTPStatus}, e
+	}
+	if c.limiter != nil {
+		// Before the timestamp: a request that waited is signed fresh.
+		if err := c.limiter.Wait(ctx); err != nil {
+			return fail(&Error{Err: fmt.Errorf("wait for rate limit: %w", err)})
+		}
 	}
 	nonce, err := c.nonce()
 	if err != nil {

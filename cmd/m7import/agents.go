@@ -13,12 +13,15 @@ import (
 // checkAgents is import's --check-agents: before anything is sent, it warns
 // on w about the agent numbers in input's agent column that the account
 // does not have or has not enabled, since the server would spread their
-// rows over the task's agents without a word (vendor document). Only rows
-// that will be sent count (valid, not duplicate). A file without an agent
+// rows over the task's agents without a word (vendor document). The pass
+// reads numbers loosely and without dedupe (it only needs the agent
+// column, and must cost little next to the import), so a row counts when
+// it has a number-like cell. A file without an agent
 // column is not checked and costs no API call. It returns the problems
 // found; an error only when the file cannot be read or the agents cannot
 // be listed (the caller may treat the latter as a warning).
 func checkAgents(ctx context.Context, c agents.Lister, input string, opts importer.Options, w io.Writer) ([]agents.Problem, error) {
+	opts.Policy, opts.Rule = importer.Loose, 2
 	rd, err := importer.Open(ctx, input, opts)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/m7import/m7import/api"
 )
 
@@ -28,8 +30,9 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.secretFlag, "secret", "", "not accepted: put the secret in $M7_SECRET or a --secret-file")
 }
 
-// client builds the API client from the flags and the environment.
-func (a *apiFlags) client(io stdio) (*api.Client, error) {
+// client builds the API client from the flags and the environment; lim,
+// when set, paces every request it sends.
+func (a *apiFlags) client(io stdio, lim *rate.Limiter) (*api.Client, error) {
 	if a.secretFlag != "" {
 		return nil, usagef("--secret is not accepted (it would show in ps and shell history): set M7_SECRET or use --secret-file")
 	}
@@ -37,6 +40,7 @@ func (a *apiFlags) client(io stdio) (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Limiter = lim
 	c, err := api.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configure API client: %w", err)

@@ -30,8 +30,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				fs.Usage()
-				return nil, err
+				return nil, err // fs.Parse printed the usage
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}

@@ -267,7 +267,6 @@ type importRun struct {
 	io     stdio
 	client *api.Client
 	task   *api.Task
-	lim    *rate.Limiter
 }
 
 // runImport imports (or validates) each file in turn. The command's error
@@ -275,14 +274,18 @@ type importRun struct {
 func runImport(ctx context.Context, o *importOptions, io stdio) error {
 	r := &importRun{o: o, io: io}
 	if !o.dryRun {
-		c, err := o.api.client(io)
+		var lim *rate.Limiter
+		if o.rate > 0 {
+			// One limiter in the client paces every call (task lookups,
+			// agent check, imports, retries, settlement counts): the
+			// account's rate limit counts them all.
+			lim = rate.NewLimiter(rate.Limit(o.rate), o.burst)
+		}
+		c, err := o.api.client(io, lim)
 		if err != nil {
 			return err
 		}
 		r.client = c
-		if o.rate > 0 {
-			r.lim = rate.NewLimiter(rate.Limit(o.rate), o.burst)
-		}
 	}
 	var worst error
 	for _, f := range o.files {
@@ -372,7 +375,7 @@ func (r *importRun) file(ctx context.Context, input string) (err error) {
 		before := task.NumberTotal
 		sum.NumberTotalBefore = &before
 		ucfg := upload.Config{
-			TaskID: task.TaskID, Rule: r.o.rule, Operator: r.o.operator, Limiter: r.lim,
+			TaskID: task.TaskID, Rule: r.o.rule, Operator: r.o.operator,
 			MaxRetries: r.o.maxRetries, InitialInterval: r.o.retryInitial, MaxInterval: r.o.retryMax,
 		}
 		if r.o.rule == 2 {

@@ -263,7 +263,7 @@ type deleteSummary struct {
 }
 
 func runNumbersDelete(ctx context.Context, o *numbersDeleteOptions, io stdio) (err error) {
-	c, err := o.api.client(io)
+	c, err := o.api.client(io, nil)
 	if err != nil {
 		return err
 	}

@@ -167,7 +167,7 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 		return usagef("--report %s would overwrite the report being rolled back", reportPath)
 	}
 
-	c, err := o.api.client(io)
+	c, err := o.api.client(io, nil)
 	if err != nil {
 		return err
 	}

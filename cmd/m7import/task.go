@@ -132,7 +132,7 @@ func parseTaskCreateFlags(args []string, io stdio) (*taskCreateOptions, error) {
 }
 
 func runTaskCreate(ctx context.Context, o *taskCreateOptions, io stdio) error {
-	c, err := o.api.client(io)
+	c, err := o.api.client(io, nil)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func parseTaskUpdateFlags(args []string, io stdio) (*taskUpdateOptions, error) {
 }
 
 func runTaskUpdate(ctx context.Context, o *taskUpdateOptions, io stdio) error {
-	c, err := o.api.client(io)
+	c, err := o.api.client(io, nil)
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func parseTaskListFlags(args []string, io stdio) (*taskListOptions, error) {
 }
 
 func runTaskList(ctx context.Context, o *taskListOptions, io stdio) error {
-	c, err := o.api.client(io)
+	c, err := o.api.client(io, nil)
 	if err != nil {
 		return err
 	}
