@@ -7,10 +7,21 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// softMemoryLimit keeps the garbage collector from letting the heap double
+// past what a streaming run needs (a 1M-row XLSX with in-file dedupe peaked
+// at 145 MB without it, 94 MB with it). GOMEMLIMIT overrides it; Go's GC
+// stops trying at half the CPU, so a larger file runs slower rather than
+// failing.
+const softMemoryLimit = 80 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	finished := make(chan struct{})
 	go func() {
