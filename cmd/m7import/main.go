@@ -11,14 +11,23 @@ import (
 	"syscall"
 )
 
-// softMemoryLimit keeps the garbage collector from letting the heap double
-// past what a streaming run needs (a 1M-row XLSX with in-file dedupe peaked
-// at 145 MB without it, 94 MB with it). GOMEMLIMIT overrides it; Go's GC
-// stops trying at half the CPU, so a larger file runs slower rather than
-// failing.
-const softMemoryLimit = 80 << 20
+// The garbage collector's settings. A streaming run allocates fast and
+// keeps little, so the default GOGC=100 collects far too often (a third of
+// a 1M-row CSV validate); collecting less often while a soft memory limit
+// caps the heap gives both speed and bounded memory. Measured on 1M rows:
+// CSV validate 0.99 s → 0.61 s (rule 2, 37 MB) and 0.97 s → 0.74 s (rule
+// 1, 86 MB); XLSX with in-file dedupe stays under 100 MB (145 MB with the
+// defaults). GOGC and GOMEMLIMIT override them; past the limit Go's GC
+// stops at half the CPU, so a larger file runs slower rather than failing.
+const (
+	gcPercent       = 300
+	softMemoryLimit = 80 << 20
+)
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(softMemoryLimit)
 	}
