@@ -40,6 +40,7 @@ type rowView struct {
 type prefetcher struct {
 	src    rowSource
 	judge  func([]cell) numResult // runs on the reading goroutine
+	raw    chan *rowBatch // read, numbers not yet judged
 	ready  chan *rowBatch
 	free   chan *rowBatch
 	stop   chan struct{}
@@ -53,13 +54,43 @@ func newPrefetcher(ctx context.Context, src rowSource, judge func([]cell) numRes
 	p := &prefetcher{
 		src:   src,
 		judge: judge,
+		raw:   make(chan *rowBatch, 2),
 		ready: make(chan *rowBatch, 2),
 		free:  make(chan *rowBatch, 4),
 		stop:  make(chan struct{}),
 	}
-	p.wg.Add(1)
+	p.wg.Add(2)
 	go p.run(ctx)
+	go p.judgeAll()
 	return p
+}
+
+// judgeAll normalizes the numbers of each batch read, on a goroutine of its
+// own: parsing and normalizing are each about as costly as what the caller
+// does with the rows, so three stages keep both cores busy.
+func (p *prefetcher) judgeAll() {
+	defer p.wg.Done()
+	for {
+		var b *rowBatch
+		select {
+		case b = <-p.raw:
+		case <-p.stop:
+			return
+		}
+		start := 0
+		for _, end := range b.ends {
+			b.nums = append(b.nums, p.judge(b.cells[start:end]))
+			start = end
+		}
+		select {
+		case p.ready <- b:
+		case <-p.stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
 }
 
 func (p *prefetcher) run(ctx context.Context) {
@@ -82,12 +113,11 @@ func (p *prefetcher) run(ctx context.Context) {
 				break
 			}
 			b.rows = append(b.rows, row)
-			b.nums = append(b.nums, p.judge(cells))
 			b.cells = append(b.cells, cells...)
 			b.ends = append(b.ends, len(b.cells))
 		}
 		select {
-		case p.ready <- b:
+		case p.raw <- b:
 		case <-p.stop:
 			return
 		}

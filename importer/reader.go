@@ -270,7 +270,7 @@ func fieldText(c cell) string {
 	return trimCell(c.text)
 }
 
-// judge runs on the reading goroutine: it tells blank rows and normalizes
+// judge runs on the prefetcher's judging goroutine: it tells blank rows and normalizes
 // the number cell.
 func (r *Reader) judge(cells []cell) numResult {
 	if blank(cells) {
