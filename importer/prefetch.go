@@ -40,7 +40,7 @@ type rowView struct {
 type prefetcher struct {
 	src    rowSource
 	judge  func([]cell) numResult // runs on the reading goroutine
-	raw    chan *rowBatch // read, numbers not yet judged
+	raw    chan *rowBatch         // read, numbers not yet judged
 	ready  chan *rowBatch
 	free   chan *rowBatch
 	stop   chan struct{}
