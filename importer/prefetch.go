@@ -39,7 +39,7 @@ type rowView struct {
 // Memory stays bounded: at most a few batches are in flight.
 type prefetcher struct {
 	src    rowSource
-	judge  func([]cell) numResult // runs on the reading goroutine
+	judge  func([]cell) numResult // runs on the judging goroutine
 	raw    chan *rowBatch         // read, numbers not yet judged
 	ready  chan *rowBatch
 	free   chan *rowBatch
