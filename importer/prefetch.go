@@ -82,12 +82,13 @@ func (p *prefetcher) judgeAll() {
 			b.nums = append(b.nums, p.judge(b.cells[start:end]))
 			start = end
 		}
+		last := b.err != nil // b is the caller's once sent
 		select {
 		case p.ready <- b:
 		case <-p.stop:
 			return
 		}
-		if b.err != nil {
+		if last {
 			return
 		}
 	}
@@ -116,12 +117,13 @@ func (p *prefetcher) run(ctx context.Context) {
 			b.cells = append(b.cells, cells...)
 			b.ends = append(b.ends, len(b.cells))
 		}
+		last := b.err != nil // b is the next stage's once sent
 		select {
 		case p.raw <- b:
 		case <-p.stop:
 			return
 		}
-		if b.err != nil {
+		if last {
 			return
 		}
 	}
