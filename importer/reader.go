@@ -126,11 +126,11 @@ func openWithLimits(ctx context.Context, path string, opts Options, lim limits) 
 	}
 	r := &Reader{path: path, src: src, norm: norm, dedupe: opts.Rule != 2}
 	if r.dedupe {
-		// Size the set for the rows the file likely holds (about 40 bytes
+		// Size the set for the rows the file likely holds (about 30 bytes
 		// a row), so that it does not rehash while growing.
 		hint := 0
 		if fi, err := os.Stat(path); err == nil {
-			hint = int(min(fi.Size()/40, 1<<21))
+			hint = int(min(fi.Size()/30, 1<<21))
 		}
 		r.seen = make(map[uint64]int32, hint)
 	}
