@@ -105,8 +105,10 @@ var ErrStopped = errors.New("run stopped before every batch was sent")
 // Run reads every record from r and writes its outcome to w. Cancelling
 // ctx stops new batches from being sent; those in flight get DrainTimeout
 // to finish; the remaining rows are still read and reported "skipped".
-// The error is for failures that leave the report incomplete (reading or
-// writing); a run stopped early returns a nil error and Result.Stopped.
+// The error is for a file that cannot be read to the end (the rows read
+// before it are still written, the last partial batch unsent) or a report
+// that cannot be written; a run stopped early returns a nil error and
+// Result.Stopped.
 func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Result, error) {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
@@ -204,20 +206,26 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 			}
 		}
 	}
-	if readErr == nil {
-		if b := ch.Flush(); b != nil {
+	if b := ch.Flush(); b != nil {
+		if readErr == nil {
 			dispatch(b)
+		} else {
+			// The file could not be read to the end: the rows read so far
+			// are still reported, the last partial batch as never sent.
+			res := upload.Result{Status: importer.Skipped, Reason: "not sent: the file could not be read to the end"}
+			if s.opts.Sender == nil {
+				res = upload.Result{Status: importer.Valid}
+			}
+			s.addBatch(b)
+			s.settle(b, res)
 		}
 	}
 	close(batches)
 	workers.Wait()
-	if readErr != nil {
-		return s.result(feedCtx), readErr
+	if err := s.flush(); err != nil && readErr == nil {
+		readErr = err
 	}
-	if err := s.flush(); err != nil {
-		return s.result(feedCtx), err
-	}
-	return s.result(feedCtx), nil
+	return s.result(feedCtx), readErr
 }
 
 // pending is a batch whose rows are not all written yet.

@@ -428,14 +428,11 @@ func (r *importRun) file(ctx context.Context, input string) (err error) {
 	res, runErr := pipeline.Run(ctx, rd, out, popts)
 	view.finish()
 	sum.Counts = res.Counts
-	if runErr != nil {
-		return fmt.Errorf("%s: %w", input, runErr)
-	}
 	if err := out.Commit(); err != nil {
 		return fmt.Errorf("write report %s: %w", reportPath, err)
 	}
 
-	if led != nil && res.Stopped == nil {
+	if led != nil && res.Stopped == nil && runErr == nil {
 		if err := led.Complete(); err != nil {
 			return err
 		}
@@ -457,6 +454,10 @@ func (r *importRun) file(ctx context.Context, input string) (err error) {
 	}
 
 	switch {
+	case runErr != nil:
+		// The report holds every row read before the problem, and what
+		// happened to each: nothing sent goes unaccounted for.
+		return fmt.Errorf("%w (the report %s has the %d rows read before it)", runErr, reportPath, res.Rows)
 	case refused != "":
 		return &codeError{code: exitRefused, err: errors.New(input + ": " + strings.TrimPrefix(refused, "not sent: "))}
 	case res.Stopped != nil:

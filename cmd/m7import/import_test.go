@@ -415,3 +415,23 @@ func TestSeveralFilesEachGetTheirReportAndSummaryLine(t *testing.T) {
 		t.Fatalf("task holds %d numbers", got)
 	}
 }
+
+func TestUnreadableRowMidFileStillLeavesAReportOfWhatWasSent(t *testing.T) {
+	e := newTestEnv(t, sim.Config{})
+	task := e.srv.CreateTask("t")
+	rows := validRows(40)
+	rows[25][2] = strings.Repeat("x", 2<<20) // a 2 MiB remark on row 27
+	in := e.leads(t, "a.csv", rows)
+	r := e.run(t, context.Background(), "import", in, "--task-id", task, "--batch-size", "10", "--rate", "0", "--concurrency", "1")
+	if r.code != exitFailed || !strings.Contains(r.stder, "row 27") {
+		t.Fatalf("exit %d: %s", r.code, r.stder)
+	}
+	recs := readReport(t, strings.TrimSuffix(in, ".csv")+".results.csv")
+	got := countStatus(recs)
+	// Rows 2-21 went in two full batches; the five read after them
+	// were never sent.
+	if len(recs) != 25 || got[importer.Imported] != 20 || got[importer.Skipped] != 5 {
+		t.Fatalf("report: %d rows, %v", len(recs), got)
+	}
+	e.checkImportedIsOnServer(t, task, recs)
+}
