@@ -321,8 +321,9 @@ func TestResumeRefusals(t *testing.T) {
 	if r.code != exitFailed || !strings.Contains(r.stder, "--force") {
 		t.Fatalf("rerun: exit %d: %s", r.code, r.stder)
 	}
-	// Another task on the same journal: a new run, not a resume.
-	r = e.run(t, context.Background(), append(base, "--task-id", other)...)
+	// Another task on the same journal after a finished run: a new run,
+	// with or without --resume (a nightly job always passes it).
+	r = e.run(t, context.Background(), append(base, "--task-id", other, "--resume")...)
 	if r.code != exitOK {
 		t.Fatalf("other task: exit %d: %s", r.code, r.stder)
 	}
@@ -444,5 +445,30 @@ func TestSimCommandAcceptsARequestSignedPerAUTH(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"success":true`) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
+
+func TestNightlyResumeStartsFreshOnANewFileAndNeverRepeatsAFinishedOne(t *testing.T) {
+	e := newTestEnv(t, sim.Config{})
+	task := e.srv.CreateTask("t")
+	in := e.leads(t, "tonight.csv", validRows(5))
+	args := []string{"import", in, "--task-id", task, "--rate", "0", "--resume"}
+	if r := e.run(t, context.Background(), args...); r.code != exitOK {
+		t.Fatalf("first night: exit %d: %s", r.code, r.stder)
+	}
+	// The same file again: nothing left to send, nothing sent twice.
+	if r := e.run(t, context.Background(), args...); r.code != exitOK {
+		t.Fatalf("rerun: exit %d: %s", r.code, r.stder)
+	}
+	if n := e.srv.Stats()["import"].Calls; n != 1 {
+		t.Fatalf("%d import calls after a rerun of a finished import", n)
+	}
+	// The next night's file under the same name: a new run.
+	e.leads(t, "tonight.csv", validRows(8)[5:])
+	if r := e.run(t, context.Background(), args...); r.code != exitOK {
+		t.Fatalf("next night: exit %d: %s", r.code, r.stder)
+	}
+	if got := len(e.srv.Numbers(task)); got != 8 {
+		t.Fatalf("task holds %d numbers, want 8", got)
 	}
 }

@@ -52,7 +52,10 @@ func (r *importRun) openJournal(ctx context.Context, input, report string, rd *i
 		return fail(err)
 	}
 	same := prior.Identity.InputSHA256 == id.InputSHA256 && prior.Identity.TaskID == id.TaskID
-	if diff := prior.Identity.Diff(id); r.o.resume && len(diff) > 0 {
+	// A finished run of another file or task is simply history: a nightly
+	// job may always pass --resume. An interrupted one, or a finished one
+	// of this same file and task, resumes only with the same options.
+	if diff := prior.Identity.Diff(id); r.o.resume && len(diff) > 0 && !(prior.Complete && !same) {
 		return fail(&hintError{
 			err:  fmt.Errorf("cannot resume %s: the journal %s is for another import: %s", input, path, strings.Join(diff, "; ")),
 			hint: "rerun with the original file and options, or without --resume to start a new import (another --report keeps the old journal)",
