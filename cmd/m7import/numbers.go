@@ -335,11 +335,12 @@ func (o *numbersDeleteOptions) deleteFrom(ctx context.Context, c *api.Client, d 
 	res, runErr := deleter.Run(ctx, d, src, out, deleter.Options{Filter: o.filter(), Progress: progress})
 	done()
 	sum.Counts = &res.Counts
-	if runErr != nil {
-		return fmt.Errorf("%s: %w", o.from, runErr)
-	}
 	if err := out.Commit(); err != nil {
 		return fmt.Errorf("write report %s: %w", reportPath, err)
+	}
+	if runErr != nil {
+		// The report still accounts for every row handled before it.
+		return fmt.Errorf("%s: %w (the report %s has the rows read before it)", o.from, runErr, reportPath)
 	}
 	after := numberTotalAfter(ctx, c, task.TaskID, o.api.timeout)
 	sum.NumberTotalAfter = after

@@ -223,11 +223,12 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 		deleter.Options{Filter: api.DeleteNumbersRequest{TaskID: task.TaskID}, Progress: progress})
 	done()
 	sum.Counts = &res.Counts
-	if runErr != nil {
-		return fmt.Errorf("rollback %s: %w", o.report, runErr)
-	}
 	if err := out.Commit(); err != nil {
 		return fmt.Errorf("write rollback report %s: %w", reportPath, err)
+	}
+	if runErr != nil {
+		// The report still accounts for every number handled before it.
+		return fmt.Errorf("rollback %s: %w (the report %s has the rows read before it)", o.report, runErr, reportPath)
 	}
 	after := numberTotalAfter(ctx, c, task.TaskID, o.api.timeout)
 	sum.NumberTotalAfter = after
