@@ -49,6 +49,9 @@ var (
 	ErrNotRegion = errors.New("not a number of the region")
 	// ErrInvalidNumber: digits that are not a valid number of the region.
 	ErrInvalidNumber = errors.New("not a valid number")
+	// ErrJoinedRows: a quoted CSV cell runs over lines that look like rows
+	// of their own (an unclosed quote joined them).
+	ErrJoinedRows = errors.New("a quoted cell runs over lines that look like other rows (an unclosed quote?): fix the quote and import those rows again")
 	// ErrNotANumber: the cell does not look like a phone number at all.
 	ErrNotANumber = errors.New("not a phone number")
 	// ErrNotWholeNumber: a numeric cell whose value has a fraction.

@@ -68,6 +68,9 @@ var defaultLimits = limits{
 type cell struct {
 	text    string
 	numeric bool
+	// joined marks a CSV cell whose continuation lines look like rows of
+	// their own: a stray opening quote has probably swallowed them.
+	joined bool
 }
 
 // rowSource yields a file's rows in order. The cells are valid until the
@@ -275,6 +278,13 @@ func fieldText(c cell) string {
 func (r *Reader) judge(cells []cell) numResult {
 	if blank(cells) {
 		return numResult{blank: true}
+	}
+	for _, c := range cells {
+		if c.joined {
+			// Never send a row built from several: its number may be
+			// another row's. The reason says what to fix.
+			return numResult{err: ErrJoinedRows}
+		}
 	}
 	num := r.cellAt(cells, 1)
 	var res numResult

@@ -225,12 +225,45 @@ func (s *textSource) next() (int, []cell, error) {
 		if s.utf8 && !utf8.ValidString(f) {
 			f = strings.ToValidUTF8(f, "\uFFFD")
 		}
-		s.cells[i] = cell{text: f}
+		s.cells[i] = cell{text: f, joined: looksJoined(f, s.csv.Comma)}
 	}
 	return row, s.cells, nil
 }
 
 func (s *textSource) close() error { return s.f.Close() }
+
+// looksJoined reports whether a multi-line cell continues with lines that
+// each hold the delimiter and a run of at least 7 digits, as the rows after
+// a stray opening quote do; a real multi-line remark seldom does.
+func looksJoined(f string, comma rune) bool {
+	i := strings.IndexByte(f, '\n')
+	if i < 0 {
+		return false
+	}
+	for _, line := range strings.Split(f[i+1:], "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		if !strings.ContainsRune(line, comma) || !hasDigitRun(line, 7) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasDigitRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			if run++; run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
 
 // tooLongError is a line or record over the limit.
 type tooLongError struct {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -343,5 +344,48 @@ func TestReadStopsWhenContextEnds(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestStrayQuoteJoiningRowsIsNeverSent(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		status []Status
+	}{
+		{"stray quote in the remark swallows the next rows",
+			"姓名,手机号码,备注\n张三,13800138000,\"回访\n李四,13900139000,ok\n王五,13700137000,\n", []Status{Invalid}},
+		{"a real multi-line remark is kept",
+			"姓名,手机号码,备注\n张三,13800138000,\"第一行\n第二行, 不是号码\"\n李四,13900139000,\n", []Status{Valid, Valid}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "a.csv")
+			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(context.Background(), path, Options{Region: "CN", Rule: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var got []Status
+			for {
+				rec, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, rec.Status)
+				if rec.Status == Invalid && !strings.Contains(rec.Reason, "unclosed quote") {
+					t.Errorf("row %d reason %q", rec.Row, rec.Reason)
+				}
+			}
+			if !slices.Equal(got, tt.status) {
+				t.Fatalf("statuses %v, want %v", got, tt.status)
+			}
+		})
 	}
 }
