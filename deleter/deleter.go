@@ -1,6 +1,6 @@
 // Package deleter deletes numbers from a dial-out task, one delete call per
-// number: one shared rate limiter ahead of every attempt (retries too),
-// jittered exponential retries that honour Retry-After, and one report row
+// number, paced by the API client's limiter (retries too), with jittered
+// exponential retries that honour Retry-After, and one report row
 // per number. `numbers delete --from` and `rollback` share it.
 //
 // A delete by number is idempotent (the second call finds nothing left to
@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/importer"
@@ -34,9 +33,6 @@ type Client interface {
 
 // Config says how deletes are paced and retried.
 type Config struct {
-	// Limiter is waited on before each attempt, retries included. Nil
-	// means no limit.
-	Limiter *rate.Limiter
 	// MaxRetries is how many times a delete is resent after its first
 	// attempt.
 	MaxRetries int
@@ -97,11 +93,6 @@ func (d *Deleter) Delete(ctx context.Context, req api.DeleteNumbersRequest) Resu
 	)
 	retry := upload.Retry{InitialInterval: d.cfg.InitialInterval, MaxInterval: d.cfg.MaxInterval, MaxRetries: d.cfg.MaxRetries}
 	attempt := func() error {
-		if d.cfg.Limiter != nil {
-			if err := d.cfg.Limiter.Wait(ctx); err != nil {
-				return backoff.Permanent(fmt.Errorf("wait for rate limit: %w", err))
-			}
-		}
 		res.Attempts++
 		meta, err := d.client.DeleteNumbers(ctx, req)
 		res.RequestID = meta.RequestID

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/api/sim"
 	"github.com/m7import/m7import/deleter"
@@ -134,8 +132,7 @@ func TestRunReportsEveryRowAndSendsEachNumberOnce(t *testing.T) {
 		{Row: 6, Number: "15000150000", Normalized: "15000150000", Status: importer.Valid}, // not in the task
 	}}
 	var out sink
-	lim := rate.NewLimiter(rate.Limit(1000), 1)
-	d, err := deleter.New(c, deleter.Config{Limiter: lim, MaxRetries: 1})
+	d, err := deleter.New(c, deleter.Config{MaxRetries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

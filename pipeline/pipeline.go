@@ -213,7 +213,7 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 			// The file could not be read to the end: the rows read so far
 			// are still reported, the last partial batch as never sent.
 			res := upload.Result{Status: importer.Skipped, Reason: "not sent: the file could not be read to the end"}
-			if s.opts.Sender == nil {
+			if s.opts.Sender == nil && !s.opts.SendNothing {
 				res = upload.Result{Status: importer.Valid}
 			}
 			s.addBatch(b)
@@ -281,7 +281,7 @@ func (s *state) send(ctx context.Context, b *chunker.Batch) upload.Result {
 }
 
 func (s *state) unsent(feedCtx context.Context) upload.Result {
-	if s.opts.Sender == nil {
+	if s.opts.Sender == nil && !s.opts.SendNothing {
 		return upload.Result{Status: importer.Valid}
 	}
 	reason := s.opts.SkipReason

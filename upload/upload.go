@@ -1,7 +1,7 @@
-// Package upload sends batches to the import endpoint: one shared rate
-// limiter ahead of every attempt, jittered exponential retries that honour
-// Retry-After, and a retry policy that never risks importing a row twice
-// under dedupe rule 2.
+// Package upload sends batches to the import endpoint: jittered
+// exponential retries that honour Retry-After, and a retry policy that
+// never risks importing a row twice under dedupe rule 2. Pacing is the API
+// client's: its one limiter waits before every request, retries included.
 package upload
 
 import (
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
@@ -31,9 +30,6 @@ type Config struct {
 	Rule int
 	// Operator is the request's top-level agentNumber (who imports).
 	Operator string
-	// Limiter, shared by every worker, is waited on before each attempt,
-	// retries included. Nil means no limit.
-	Limiter *rate.Limiter
 	// MaxRetries is how many times a batch is resent after its first
 	// attempt.
 	MaxRetries int
@@ -164,11 +160,6 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result) (maybeSent bool, err error) {
 	retry := Retry{InitialInterval: u.cfg.InitialInterval, MaxInterval: u.cfg.MaxInterval, MaxRetries: budget}
 	err = retry.Do(ctx, func() error {
-		if u.cfg.Limiter != nil {
-			if err := u.cfg.Limiter.Wait(ctx); err != nil {
-				return backoff.Permanent(fmt.Errorf("wait for rate limit: %w", err))
-			}
-		}
 		res.Attempts++
 		meta, err := u.poster.Post(ctx, api.PathImport, body, nil)
 		res.RequestID = meta.RequestID

@@ -422,8 +422,6 @@ func (r *importRun) file(ctx context.Context, input string) (err error) {
 	}
 	if up != nil {
 		popts.Sender, popts.Ledger = up, led
-	} else if refused != "" {
-		popts.Sender = refusedSender{}
 	}
 	res, runErr := pipeline.Run(ctx, rd, out, popts)
 	view.finish()
@@ -472,14 +470,6 @@ func (r *importRun) file(ctx context.Context, input string) (err error) {
 		return &codeError{code: exitIncomplete, err: fmt.Errorf("%s: %d failed, %d unconfirmed, %d skipped rows; see %s", input, res.Failed, res.Unconfirmed, res.Skipped, reportPath)}
 	}
 	return nil
-}
-
-// refusedSender is never called: a refused run sends nothing. It only
-// makes the pipeline report valid rows "skipped" rather than "valid".
-type refusedSender struct{}
-
-func (refusedSender) Send(context.Context, *chunker.Batch) upload.Result {
-	return upload.Result{Status: importer.Skipped}
 }
 
 // countInvalid reads the file once to count its rows and invalid rows.

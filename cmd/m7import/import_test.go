@@ -14,7 +14,6 @@ import (
 
 	"github.com/m7import/m7import/api/sim"
 	"github.com/m7import/m7import/importer"
-	"github.com/m7import/m7import/reports"
 )
 
 func TestImportMultiBatchLandsExactlyAndReportsEveryRow(t *testing.T) {
@@ -365,7 +364,6 @@ func TestReportFormatsAndEscaping(t *testing.T) {
 			}
 		})
 	}
-	_ = reports.Columns
 }
 
 func TestFlagsAfterFileArguments(t *testing.T) {

@@ -100,13 +100,37 @@ func (p *pacing) check() error {
 	return nil
 }
 
+// deleteAll deletes the number of every row src yields and writes a row of
+// outcome each to a new report at path. The report is committed even when
+// src cannot be read to the end (runErr), so that every row handled is
+// accounted for; err is a report that cannot be written.
+func deleteAll(ctx context.Context, io stdio, d *deleter.Deleter, src deleter.Source, path string, format reports.Format, filter api.DeleteNumbersRequest) (res deleter.Summary, runErr, err error) {
+	out, err := reports.Create(path, format)
+	if err != nil {
+		return res, nil, fmt.Errorf("create report: %w", err)
+	}
+	defer out.Abort()
+	progress, done := progressLine(io)
+	res, runErr = deleter.Run(ctx, d, src, out, deleter.Options{Filter: filter, Progress: progress})
+	done()
+	if err := out.Commit(); err != nil {
+		return res, runErr, fmt.Errorf("write report %s: %w", path, err)
+	}
+	return res, runErr, nil
+}
+
+// limiter is the one limiter that paces every call of the command (the
+// API client waits on it), or nil for no limit.
+func (p *pacing) limiter() *rate.Limiter {
+	if p.rate <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(p.rate), p.burst)
+}
+
 // deleter builds the Deleter the flags describe.
 func (p *pacing) deleter(c deleter.Client) (*deleter.Deleter, error) {
-	var lim *rate.Limiter
-	if p.rate > 0 {
-		lim = rate.NewLimiter(rate.Limit(p.rate), p.burst)
-	}
-	return deleter.New(c, deleter.Config{Limiter: lim, MaxRetries: p.maxRetries,
+	return deleter.New(c, deleter.Config{MaxRetries: p.maxRetries,
 		InitialInterval: p.retryInitial, MaxInterval: p.retryMax})
 }
 
@@ -263,7 +287,7 @@ type deleteSummary struct {
 }
 
 func runNumbersDelete(ctx context.Context, o *numbersDeleteOptions, io stdio) (err error) {
-	c, err := o.api.client(io, nil)
+	c, err := o.api.client(io, o.pacing.limiter())
 	if err != nil {
 		return err
 	}
@@ -324,20 +348,12 @@ func (o *numbersDeleteOptions) deleteFrom(ctx context.Context, c *api.Client, d 
 		return usagef("--report %s would overwrite the input file", reportPath)
 	}
 	sum.Report = reportPath
-	out, err := reports.Create(reportPath, format)
-	if err != nil {
-		return fmt.Errorf("create report: %w", err)
-	}
-	defer out.Abort()
-
 	fmt.Fprintf(io.Err, "deleting the numbers listed in %s from task %q (id %s), one call per number\n", o.from, task.TaskName, task.TaskID)
-	progress, done := progressLine(io)
-	res, runErr := deleter.Run(ctx, d, src, out, deleter.Options{Filter: o.filter(), Progress: progress})
-	done()
-	sum.Counts = &res.Counts
-	if err := out.Commit(); err != nil {
-		return fmt.Errorf("write report %s: %w", reportPath, err)
+	res, runErr, err := deleteAll(ctx, io, d, src, reportPath, format, o.filter())
+	if err != nil {
+		return err
 	}
+	sum.Counts = &res.Counts
 	if runErr != nil {
 		// The report still accounts for every row handled before it.
 		return fmt.Errorf("%s: %w (the report %s has the rows read before it)", o.from, runErr, reportPath)

@@ -271,3 +271,38 @@ func TestConfirm(t *testing.T) {
 		})
 	}
 }
+
+func TestNumbersDeleteFromIsPacedLikeTheImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 2 s")
+	}
+	e := newTestEnv(t, sim.Config{})
+	task := e.srv.CreateTask("t")
+	rows := validRows(12)
+	var seeded []api.ImportRow
+	for _, r := range rows {
+		seeded = append(seeded, api.ImportRow{Name: r[0], Number: r[1]})
+	}
+	e.seed(t, task, seeded...)
+	in := e.leads(t, "dnc.csv", rows)
+	start := len(e.srv.CallTimes("*"))
+	r := e.run(t, context.Background(), "numbers", "delete", "--task-id", task, "--from", in, "--rate", "5")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stder)
+	}
+	if left := e.held(task); len(left) != 0 {
+		t.Fatalf("task still holds %v", left)
+	}
+	// Every call counts, the task lookup included: never more than the
+	// rate plus the burst in any second.
+	times := e.srv.CallTimes("*")[start:]
+	for i := range times {
+		n := 0
+		for j := i; j < len(times) && times[j].Sub(times[i]) < time.Second; j++ {
+			n++
+		}
+		if n > 5+1 {
+			t.Fatalf("%d calls within one second from call %d", n, i)
+		}
+	}
+}

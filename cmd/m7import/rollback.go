@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/m7import/m7import/api"
-	"github.com/m7import/m7import/deleter"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/reports"
@@ -167,7 +166,7 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 		return usagef("--report %s would overwrite the report being rolled back", reportPath)
 	}
 
-	c, err := o.api.client(io, nil)
+	c, err := o.api.client(io, o.pacing.limiter())
 	if err != nil {
 		return err
 	}
@@ -213,19 +212,12 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 		return fmt.Errorf("rollback: %w", err)
 	}
 	defer rr.Close()
-	out, err := reports.Create(reportPath, format)
+	res, runErr, err := deleteAll(ctx, io, d, &selectedRows{r: rr, includeUnconfirmed: o.includeUnconfirmed},
+		reportPath, format, api.DeleteNumbersRequest{TaskID: task.TaskID})
 	if err != nil {
-		return fmt.Errorf("create rollback report: %w", err)
+		return fmt.Errorf("rollback: %w", err)
 	}
-	defer out.Abort()
-	progress, done := progressLine(io)
-	res, runErr := deleter.Run(ctx, d, &selectedRows{r: rr, includeUnconfirmed: o.includeUnconfirmed}, out,
-		deleter.Options{Filter: api.DeleteNumbersRequest{TaskID: task.TaskID}, Progress: progress})
-	done()
 	sum.Counts = &res.Counts
-	if err := out.Commit(); err != nil {
-		return fmt.Errorf("write rollback report %s: %w", reportPath, err)
-	}
 	if runErr != nil {
 		// The report still accounts for every number handled before it.
 		return fmt.Errorf("rollback %s: %w (the report %s has the rows read before it)", o.report, runErr, reportPath)
