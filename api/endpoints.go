@@ -137,13 +137,6 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// The dedupe rules of the import endpoint.
-const (
-	RuleAllTasks = 0 // skip numbers present in any task
-	RuleThisTask = 1 // skip numbers already in this task
-	RuleNone     = 2 // keep every row
-)
-
 // ImportRequest is the body of the import endpoint.
 type ImportRequest struct {
 	// AgentNumber is the operator's agent number.
@@ -151,7 +144,7 @@ type ImportRequest struct {
 	TaskID      string      `json:"taskId"`
 	ImportData  []ImportRow `json:"importData"`
 	// Rule is always sent, even 0.
-	Rule int `json:"rule"`
+	Rule Rule `json:"rule"`
 }
 
 // ImportRow is one number to import. An empty AgentNumber lets the server

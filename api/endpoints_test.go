@@ -109,7 +109,7 @@ func TestQueryAcceptsTaskNameFallback(t *testing.T) {
 func TestImportRulesAcrossTwoTasks(t *testing.T) {
 	tests := []struct {
 		name  string
-		rule  int
+		rule  api.Rule
 		wantA []string // task A after importing into it
 	}{
 		// Task B already holds 111; task A already holds 222. The batch
@@ -142,7 +142,7 @@ func TestImportRulesAcrossTwoTasks(t *testing.T) {
 	}
 }
 
-func mustImport(t *testing.T, c *api.Client, taskID string, rule int, numbers ...string) {
+func mustImport(t *testing.T, c *api.Client, taskID string, rule api.Rule, numbers ...string) {
 	t.Helper()
 	if _, err := c.Import(context.Background(), api.ImportRequest{TaskID: taskID, Rule: rule, ImportData: rows(numbers...)}); err != nil {
 		t.Fatalf("import %v: %v", numbers, err)

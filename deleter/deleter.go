@@ -15,11 +15,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
-
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/importer"
-	"github.com/m7import/m7import/upload"
+	"github.com/m7import/m7import/retry"
 )
 
 // Deleted is the report status of a number whose delete call succeeded: the
@@ -91,7 +89,7 @@ func (d *Deleter) Delete(ctx context.Context, req api.DeleteNumbersRequest) Resu
 		res       Result
 		maybeSent bool // some attempt may have reached the server
 	)
-	retry := upload.Retry{InitialInterval: d.cfg.InitialInterval, MaxInterval: d.cfg.MaxInterval, MaxRetries: d.cfg.MaxRetries}
+	sched := retry.Schedule{Initial: d.cfg.InitialInterval, Max: d.cfg.MaxInterval, MaxRetries: d.cfg.MaxRetries}
 	attempt := func() error {
 		res.Attempts++
 		meta, err := d.client.DeleteNumbers(ctx, req)
@@ -107,17 +105,17 @@ func (d *Deleter) Delete(ctx context.Context, req api.DeleteNumbersRequest) Resu
 		case api.Retryable, api.Ambiguous:
 			// Deleting a number twice deletes nothing more.
 			if ctx.Err() != nil {
-				return backoff.Permanent(err)
+				return retry.Permanent(err)
 			}
 			return err
 		default:
 			if api.IsAuth(err) {
 				res.StopRun = true
 			}
-			return backoff.Permanent(err)
+			return retry.Permanent(err)
 		}
 	}
-	err := retry.Do(ctx, attempt)
+	err := sched.Do(ctx, attempt)
 	res.Err = err
 	switch {
 	case err == nil:
@@ -127,7 +125,7 @@ func (d *Deleter) Delete(ctx context.Context, req api.DeleteNumbersRequest) Resu
 		res.Reason = "not sent: the run was stopped"
 	default:
 		res.Status = importer.Failed
-		res.Reason = upload.Reason(err)
+		res.Reason = api.Reason(err)
 		if api.Classify(err) == api.Ambiguous {
 			res.Reason = "outcome unknown: " + res.Reason + "; deleting again is safe"
 		}

@@ -30,10 +30,10 @@ type Options struct {
 	Region string
 	// Policy decides which numbers are valid.
 	Policy Policy
-	// Rule is the dedupe rule the import will use: with 0 or 1 a row whose
-	// number equals an earlier valid row's is a Duplicate; with 2 every
-	// valid row is kept.
-	Rule int
+	// KeepRepeats keeps every valid row even when its number equals an
+	// earlier valid row's (dedupe rule 2); otherwise such a row is a
+	// Duplicate (api.Rule.DedupesInFile decides).
+	KeepRepeats bool
 	// TempDir is where temporary files may go ("" = os.TempDir()). The
 	// reader currently needs none: it streams every part of the file.
 	TempDir string
@@ -127,7 +127,7 @@ func openWithLimits(ctx context.Context, path string, opts Options, lim limits) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{path: path, src: src, norm: norm, dedupe: opts.Rule != 2}
+	r := &Reader{path: path, src: src, norm: norm, dedupe: !opts.KeepRepeats}
 	if r.dedupe {
 		// Size the set for the rows the file likely holds (about 30 bytes
 		// a row), so that it does not rehash while growing.

@@ -50,7 +50,7 @@ func TestReadTextEncodingsAndDelimiters(t *testing.T) {
 		"leads-utf16le.txt", "leads-utf16be.csv", "leads.tsv", "leads-semicolon.csv"} {
 		t.Run(name, func(t *testing.T) {
 			p := writeFixture(t, dir, name, textFixtures(t)[name])
-			recs, r, err := readAll(t, p, Options{Rule: 1})
+			recs, r, err := readAll(t, p, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestReadTextEncodingsAndDelimiters(t *testing.T) {
 func TestReadTextForcedEncoding(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFixture(t, dir, "gbk.csv", textFixtures(t)["leads-gbk.csv"])
-	recs, _, err := readAll(t, p, Options{Encoding: "gbk", Rule: 1})
+	recs, _, err := readAll(t, p, Options{Encoding: "gbk"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestReadTextForcedEncoding(t *testing.T) {
 
 func TestReadTextRule2KeepsDuplicates(t *testing.T) {
 	p := writeFixture(t, t.TempDir(), "a.csv", []byte(leadsCSV))
-	recs, _, err := readAll(t, p, Options{Rule: 2})
+	recs, _, err := readAll(t, p, Options{KeepRepeats: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestReadTextBadInput(t *testing.T) {
 	})
 	t.Run("stray opening quote", func(t *testing.T) {
 		data := "姓名,电话\n张三,13800138000\n\"李四,13800138001\n" + strings.Repeat("王五,13800138002\n", 300)
-		recs, _, err := readAll(t, writeFixture(t, dir, "stray.csv", []byte(data)), Options{Rule: 2})
+		recs, _, err := readAll(t, writeFixture(t, dir, "stray.csv", []byte(data)), Options{KeepRepeats: true})
 		var re *RowError
 		if !errors.As(err, &re) || re.Row != 3 || len(recs) != 1 || !strings.Contains(err.Error(), "unclosed quote") {
 			t.Errorf("recs = %d, err = %v", len(recs), err)
@@ -281,7 +281,7 @@ func TestReadTextGBKDetectedBeyondASCIISample(t *testing.T) {
 	// decoder then shows U+FFFD rather than failing. Here Chinese starts at
 	// the header, as in real exports.
 	data := mustEncode(t, []byte("姓名,电话\n"+strings.Repeat("张三,13800138000\n", 5000)), nil2gbk())
-	recs, _, err := readAll(t, writeFixture(t, t.TempDir(), "big-gbk.csv", data), Options{Rule: 2})
+	recs, _, err := readAll(t, writeFixture(t, t.TempDir(), "big-gbk.csv", data), Options{KeepRepeats: true})
 	if err != nil || len(recs) != 5000 || recs[4999].Name != "张三" || recs[4999].Row != 5001 {
 		t.Fatalf("n = %d, err = %v", len(recs), err)
 	}
@@ -323,7 +323,7 @@ func TestReadStopsWhenContextEnds(t *testing.T) {
 	data := "姓名,电话\n" + strings.Repeat("张三,13800138000\n", 20000)
 	p := writeFixture(t, t.TempDir(), "ctx.csv", []byte(data))
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := Open(ctx, p, Options{Rule: 2})
+	r, err := Open(ctx, p, Options{KeepRepeats: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestStrayQuoteJoiningRowsIsNeverSent(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r, err := Open(context.Background(), path, Options{Region: "CN", Rule: 1})
+			r, err := Open(context.Background(), path, Options{Region: "CN"})
 			if err != nil {
 				t.Fatal(err)
 			}

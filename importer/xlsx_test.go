@@ -9,7 +9,7 @@ import (
 
 func TestReadXLSXCellTypes(t *testing.T) {
 	p := writeFixture(t, t.TempDir(), "leads.xlsx", xlsxFixtures(t)["leads.xlsx"])
-	recs, r, err := readAll(t, p, Options{Rule: 1})
+	recs, r, err := readAll(t, p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
-	"github.com/m7import/m7import/upload"
+	"github.com/m7import/m7import/pipeline"
+	"github.com/m7import/m7import/settle"
 )
 
 // Identity is what makes two runs the same import: resuming is allowed
@@ -27,7 +29,7 @@ import (
 type Identity struct {
 	InputSHA256 string            `json:"input_sha256"`
 	TaskID      string            `json:"task_id"`
-	Rule        int               `json:"rule"`
+	Rule        api.Rule          `json:"rule"`
 	BatchSize   int               `json:"batch_size"`
 	Columns     map[string]string `json:"columns"`
 	Policy      string            `json:"policy"`
@@ -231,11 +233,11 @@ func (l *Log) Settle(numberTotalNow int) map[int]bool {
 			unknown[b.Seq] = b.Rows
 		}
 	}
-	return upload.Decide(unknown, delta)
+	return settle.Decide(unknown, delta)
 }
 
 // Journal appends a run's batches to its file, each line synced before the
-// caller goes on. It implements pipeline.Ledger.
+// caller goes on.
 type Journal struct {
 	mu     sync.Mutex
 	f      *os.File
@@ -244,6 +246,8 @@ type Journal struct {
 	resend bool // resend batches of unknown fate even under rule 2
 	now    func() time.Time
 }
+
+var _ pipeline.Ledger = (*Journal)(nil)
 
 // Options say how a resumed journal treats its earlier batches.
 type Options struct {
@@ -359,26 +363,26 @@ func (j *Journal) append(e entry) error {
 	return nil
 }
 
-// Settled returns the outcome an earlier run recorded for b when the batch
+// Prior returns the outcome an earlier run recorded for b when the batch
 // must not be sent again: imported, or of unknown fate under rule 2.
-func (j *Journal) Settled(b *chunker.Batch) (upload.Result, bool) {
+func (j *Journal) Prior(b *chunker.Batch) (pipeline.Outcome, bool) {
 	if j.prior == nil {
-		return upload.Result{}, false
+		return pipeline.Outcome{}, false
 	}
 	p := j.prior.Batches[b.Seq]
 	if p == nil {
-		return upload.Result{}, false
+		return pipeline.Outcome{}, false
 	}
 	switch p.State {
 	case stateImported:
-		return upload.Result{Status: importer.Imported, RequestID: p.RequestID, Reason: p.Reason}, true
+		return pipeline.Outcome{Status: importer.Imported, RequestID: p.RequestID, Reason: p.Reason}, true
 	case stateSending, stateUnconfirmed:
-		if j.prior.Identity.Rule == 2 && !j.resend {
-			return upload.Result{Status: importer.Unconfirmed, RequestID: p.RequestID,
+		if !j.prior.Identity.Rule.ResendIsSafe() && !j.resend {
+			return pipeline.Outcome{Status: importer.Unconfirmed, RequestID: p.RequestID,
 				Reason: "sent by an interrupted run, outcome unknown; not resent under rule 2 (--resend-unconfirmed to resend)"}, true
 		}
 	}
-	return upload.Result{}, false
+	return pipeline.Outcome{}, false
 }
 
 // Sending records that b is about to be sent.
@@ -388,7 +392,7 @@ func (j *Journal) Sending(b *chunker.Batch) error {
 
 // Done records how b ended. A batch skipped before it was sent is
 // recorded as never sent.
-func (j *Journal) Done(b *chunker.Batch, r upload.Result) error {
+func (j *Journal) Done(b *chunker.Batch, r pipeline.Outcome) error {
 	switch r.Status {
 	case importer.Imported, importer.Failed, importer.Unconfirmed:
 		return j.append(entry{Type: string(r.Status), Batch: b.Seq, RequestID: r.RequestID, Reason: r.Reason})

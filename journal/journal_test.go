@@ -6,10 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
-	"github.com/m7import/m7import/upload"
+	"github.com/m7import/m7import/pipeline"
 )
 
 func batch(seq, first, n int) *chunker.Batch {
@@ -30,9 +31,9 @@ func TestJournalRoundTripAndTornLine(t *testing.T) {
 	}
 	b1, b2, b3 := batch(1, 2, 10), batch(2, 12, 10), batch(3, 22, 5)
 	j.Sending(b1)
-	j.Done(b1, upload.Result{Status: importer.Imported, RequestID: "r1"})
+	j.Done(b1, pipeline.Outcome{Status: importer.Imported, RequestID: "r1"})
 	j.Sending(b2)
-	j.Done(b2, upload.Result{Status: importer.Failed, Reason: "code 400"})
+	j.Done(b2, pipeline.Outcome{Status: importer.Failed, Reason: "code 400"})
 	j.Sending(b3)
 	j.Close()
 	// The process dies in the middle of the next line.
@@ -64,18 +65,18 @@ func TestJournalRoundTripAndTornLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j2.Close()
-	if r, ok := j2.Settled(b1); !ok || r.Status != importer.Imported || r.RequestID != "r1" {
+	if r, ok := j2.Prior(b1); !ok || r.Status != importer.Imported || r.RequestID != "r1" {
 		t.Errorf("batch 1: %+v %v", r, ok)
 	}
-	if _, ok := j2.Settled(b2); ok {
+	if _, ok := j2.Prior(b2); ok {
 		t.Error("failed batch 2 would not be resent")
 	}
-	if r, ok := j2.Settled(b3); !ok || r.Status != importer.Unconfirmed {
+	if r, ok := j2.Prior(b3); !ok || r.Status != importer.Unconfirmed {
 		t.Errorf("batch 3 of unknown fate: %+v %v", r, ok)
 	}
 	// The torn line did not corrupt what follows it.
 	j2.Sending(b2)
-	j2.Done(b2, upload.Result{Status: importer.Imported, RequestID: "r2"})
+	j2.Done(b2, pipeline.Outcome{Status: importer.Imported, RequestID: "r2"})
 	j2.Complete()
 	log2, err := journal.Read(path)
 	if err != nil {
@@ -89,7 +90,7 @@ func TestJournalRoundTripAndTornLine(t *testing.T) {
 func TestResendUnconfirmedAndRule1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j")
 	for _, tc := range []struct {
-		rule   int
+		rule   api.Rule
 		resend bool
 		settle bool
 	}{{2, false, true}, {2, true, false}, {1, false, false}} {
@@ -100,7 +101,7 @@ func TestResendUnconfirmedAndRule1(t *testing.T) {
 		j.Close()
 		log, _ := journal.Read(path)
 		j2, _ := journal.Resume(path, log, nil, 0, journal.Options{ResendUnconfirmed: tc.resend})
-		if _, ok := j2.Settled(batch(1, 2, 3)); ok != tc.settle {
+		if _, ok := j2.Prior(batch(1, 2, 3)); ok != tc.settle {
 			t.Errorf("rule %d resend %v: kept back %v", tc.rule, tc.resend, ok)
 		}
 		j2.Close()
@@ -133,7 +134,7 @@ func TestSettleByNumberTotal(t *testing.T) {
 				first += st[1]
 				j.Sending(b)
 				if st[0] == 0 {
-					j.Done(b, upload.Result{Status: importer.Imported})
+					j.Done(b, pipeline.Outcome{Status: importer.Imported})
 				}
 			}
 			j.Close()

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/m7import/m7import/api"
 )
 
 // Meta is the side file an import writes next to its report
@@ -18,7 +20,7 @@ type Meta struct {
 	Report            string    `json:"report"`
 	TaskID            string    `json:"task_id"`
 	TaskName          string    `json:"task_name,omitempty"`
-	Rule              int       `json:"rule"`
+	Rule              api.Rule  `json:"rule"`
 	BatchSize         int       `json:"batch_size"`
 	Operator          string    `json:"operator,omitempty"`
 	DryRun            bool      `json:"dry_run,omitempty"`

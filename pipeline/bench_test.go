@@ -56,7 +56,7 @@ func BenchmarkImport1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rd, err := importer.Open(ctx, in, importer.Options{Rule: api.RuleThisTask})
+		rd, err := importer.Open(ctx, in, importer.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
-	"github.com/m7import/m7import/upload"
 )
 
 // RecordReader yields records in input order and io.EOF at the end;
@@ -30,17 +29,17 @@ type RecordWriter interface {
 
 // Sender uploads one batch; *upload.Uploader is one.
 type Sender interface {
-	Send(ctx context.Context, b *chunker.Batch) upload.Result
+	Send(ctx context.Context, b *chunker.Batch) Outcome
 }
 
-// Ledger remembers batches across runs (the journal). Settled reports the
+// Ledger remembers batches across runs (the journal). Prior reports the
 // outcome an earlier run recorded for a batch, so that it is not sent
-// again; Sending is called before a batch is sent and Done after it
-// settles. Each must be durable before it returns.
+// again; Sending is called before a batch is sent and Done once its
+// outcome is known. Each must be durable before it returns.
 type Ledger interface {
-	Settled(b *chunker.Batch) (upload.Result, bool)
+	Prior(b *chunker.Batch) (Outcome, bool)
 	Sending(b *chunker.Batch) error
-	Done(b *chunker.Batch, r upload.Result) error
+	Done(b *chunker.Batch, r Outcome) error
 }
 
 // Options configure a Run.
@@ -62,16 +61,16 @@ type Options struct {
 	SkipReason string
 	// Ledger, when set, records every batch (see Ledger).
 	Ledger Ledger
-	// Progress, when set, is called after each batch settles and every
+	// Progress, when set, is called after each batch's outcome and every
 	// few thousand rows read; it must be cheap and safe for concurrent use.
 	Progress func(Progress)
 }
 
 // Progress is a snapshot of a run for progress displays.
 type Progress struct {
-	Read    int // non-blank rows read
-	Valid   int // rows that passed validation
-	Settled int // valid rows whose batch has an outcome
+	Read  int // non-blank rows read
+	Valid int // rows that passed validation
+	Done  int // valid rows whose batch has an outcome
 }
 
 // Counts are a finished run's per-status tallies. The status counts add up
@@ -156,7 +155,7 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 				if res.StopRun {
 					stopFeed(res.Err)
 				}
-				s.settle(b, res)
+				s.resolve(b, res)
 			}
 		}()
 	}
@@ -164,17 +163,17 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 	dispatch := func(b *chunker.Batch) {
 		s.addBatch(b)
 		if prior, ok := s.prior(b); ok {
-			s.settle(b, prior)
+			s.resolve(b, prior)
 			return
 		}
 		if opts.Sender == nil || opts.SendNothing || feedCtx.Err() != nil {
-			s.settle(b, s.unsent(feedCtx))
+			s.resolve(b, s.unsent(feedCtx))
 			return
 		}
 		select {
 		case batches <- b:
 		case <-feedCtx.Done():
-			s.settle(b, s.unsent(feedCtx))
+			s.resolve(b, s.unsent(feedCtx))
 		}
 	}
 
@@ -212,12 +211,12 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 		} else {
 			// The file could not be read to the end: the rows read so far
 			// are still reported, the last partial batch as never sent.
-			res := upload.Result{Status: importer.Skipped, Reason: "not sent: the file could not be read to the end"}
+			res := Outcome{Status: importer.Skipped, Reason: "not sent: the file could not be read to the end"}
 			if s.opts.Sender == nil && !s.opts.SendNothing {
-				res = upload.Result{Status: importer.Valid}
+				res = Outcome{Status: importer.Valid}
 			}
 			s.addBatch(b)
-			s.settle(b, res)
+			s.resolve(b, res)
 		}
 	}
 	close(batches)
@@ -230,14 +229,14 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 
 // pending is a batch whose rows are not all written yet.
 type pending struct {
-	left    int
-	settled bool
-	res     upload.Result
+	left  int
+	known bool
+	res   Outcome
 }
 
 // state is shared by the reading loop and the workers. The reading loop
 // alone owns the queue and writes the report: rows wait in the queue only
-// while a batch before or including them is unsettled.
+// while the outcome of a batch before or including them is not known.
 type state struct {
 	opts Options
 	w    RecordWriter
@@ -254,20 +253,20 @@ type state struct {
 	// (credentials refused, journal unwritable) stopped it.
 	stopErr error
 
-	read, valid, settled atomic.Int64 // for progress reports
+	read, valid, done atomic.Int64 // for progress reports
 }
 
-func (s *state) prior(b *chunker.Batch) (upload.Result, bool) {
+func (s *state) prior(b *chunker.Batch) (Outcome, bool) {
 	if s.opts.Ledger == nil {
-		return upload.Result{}, false
+		return Outcome{}, false
 	}
-	return s.opts.Ledger.Settled(b)
+	return s.opts.Ledger.Prior(b)
 }
 
-func (s *state) send(ctx context.Context, b *chunker.Batch) upload.Result {
+func (s *state) send(ctx context.Context, b *chunker.Batch) Outcome {
 	if s.opts.Ledger != nil {
 		if err := s.opts.Ledger.Sending(b); err != nil {
-			return upload.Result{Status: importer.Skipped, Reason: "not sent: journal: " + err.Error(), Err: err, StopRun: true}
+			return Outcome{Status: importer.Skipped, Reason: "not sent: journal: " + err.Error(), Err: err, StopRun: true}
 		}
 	}
 	res := s.opts.Sender.Send(ctx, b)
@@ -280,15 +279,15 @@ func (s *state) send(ctx context.Context, b *chunker.Batch) upload.Result {
 	return res
 }
 
-func (s *state) unsent(feedCtx context.Context) upload.Result {
+func (s *state) unsent(feedCtx context.Context) Outcome {
 	if s.opts.Sender == nil && !s.opts.SendNothing {
-		return upload.Result{Status: importer.Valid}
+		return Outcome{Status: importer.Valid}
 	}
 	reason := s.opts.SkipReason
 	if cause := context.Cause(feedCtx); cause != nil && !s.opts.SendNothing {
 		reason = "not sent: the run stopped first (" + cause.Error() + ")"
 	}
-	return upload.Result{Status: importer.Skipped, Reason: reason}
+	return Outcome{Status: importer.Skipped, Reason: reason}
 }
 
 func (s *state) countRead(rec importer.Record) {
@@ -304,7 +303,7 @@ func (s *state) countRead(rec importer.Record) {
 	if s.opts.Progress != nil && s.counts.Rows%4096 == 0 {
 		s.read.Store(int64(s.counts.Rows))
 		s.valid.Store(int64(s.counts.Valid))
-		s.opts.Progress(Progress{Read: s.counts.Rows, Valid: s.counts.Valid, Settled: int(s.settled.Load())})
+		s.opts.Progress(Progress{Read: s.counts.Rows, Valid: s.counts.Valid, Done: int(s.done.Load())})
 	}
 }
 
@@ -325,18 +324,18 @@ func (s *state) addBatch(b *chunker.Batch) {
 	s.counts.Batches++
 }
 
-func (s *state) settle(b *chunker.Batch, res upload.Result) {
+func (s *state) resolve(b *chunker.Batch, res Outcome) {
 	s.mu.Lock()
 	p := s.results[b.Seq]
-	p.settled, p.res = true, res
+	p.known, p.res = true, res
 	s.retries += res.Retries()
 	if res.StopRun && s.stopErr == nil {
 		s.stopErr = res.Err
 	}
 	s.mu.Unlock()
-	n := s.settled.Add(int64(len(b.Records)))
+	n := s.done.Add(int64(len(b.Records)))
 	if s.opts.Progress != nil {
-		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Settled: int(n)})
+		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Done: int(n)})
 	}
 }
 
@@ -347,7 +346,7 @@ func (s *state) flush() error {
 		if rec.Status == importer.Valid {
 			s.mu.Lock()
 			p := s.results[rec.Batch]
-			if p == nil || !p.settled {
+			if p == nil || !p.known {
 				s.mu.Unlock()
 				s.compact()
 				return nil
@@ -387,7 +386,7 @@ func (s *state) write(rec importer.Record) error {
 	return nil
 }
 
-func applyResult(rec *importer.Record, res upload.Result) {
+func applyResult(rec *importer.Record, res Outcome) {
 	rec.Status = res.Status
 	rec.Reason = res.Reason
 	rec.RequestID = res.RequestID

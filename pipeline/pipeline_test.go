@@ -14,7 +14,6 @@ import (
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/pipeline"
-	"github.com/m7import/m7import/upload"
 )
 
 // rows makes n records, every invalidEvery-th one invalid.
@@ -47,9 +46,9 @@ type collect struct{ recs []importer.Record }
 
 func (c *collect) Write(r importer.Record) error { c.recs = append(c.recs, r); return nil }
 
-type senderFunc func(ctx context.Context, b *chunker.Batch) upload.Result
+type senderFunc func(ctx context.Context, b *chunker.Batch) pipeline.Outcome
 
-func (f senderFunc) Send(ctx context.Context, b *chunker.Batch) upload.Result { return f(ctx, b) }
+func (f senderFunc) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome { return f(ctx, b) }
 
 func checkOrder(t *testing.T, got []importer.Record, n int) {
 	t.Helper()
@@ -67,7 +66,7 @@ func TestRunReportsEveryRowInInputOrderWhateverOrderBatchesFinish(t *testing.T) 
 	rng := rand.New(rand.NewPCG(1, 2))
 	var mu sync.Mutex
 	delays := map[int]time.Duration{}
-	send := senderFunc(func(ctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		mu.Lock()
 		d, ok := delays[b.Seq]
 		if !ok {
@@ -76,7 +75,7 @@ func TestRunReportsEveryRowInInputOrderWhateverOrderBatchesFinish(t *testing.T) 
 		}
 		mu.Unlock()
 		time.Sleep(d)
-		return upload.Result{Status: importer.Imported, RequestID: fmt.Sprintf("req-%d", b.Seq), Attempts: 2}
+		return pipeline.Outcome{Status: importer.Imported, RequestID: fmt.Sprintf("req-%d", b.Seq), Attempts: 2}
 	})
 	out := &collect{}
 	res, err := pipeline.Run(context.Background(), rows(4600, 50), out, pipeline.Options{BatchSize: 100, Sender: send, Concurrency: 4})
@@ -108,9 +107,9 @@ func TestRunReportsEveryRowInInputOrderWhateverOrderBatchesFinish(t *testing.T) 
 
 func TestRunBatchesAreCutInFileOrder(t *testing.T) {
 	var seen []*chunker.Batch
-	send := senderFunc(func(ctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		seen = append(seen, b)
-		return upload.Result{Status: importer.Imported}
+		return pipeline.Outcome{Status: importer.Imported}
 	})
 	out := &collect{}
 	if _, err := pipeline.Run(context.Background(), rows(4500, 0), out, pipeline.Options{BatchSize: 2000, Sender: send, Concurrency: 1}); err != nil {
@@ -146,11 +145,11 @@ func TestRunDryRunReportsValidAndSendsNothing(t *testing.T) {
 
 func TestRunStopRunSkipsTheRestButReportsEveryRow(t *testing.T) {
 	authErr := errors.New("signature refused")
-	send := senderFunc(func(ctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		if b.Seq == 2 {
-			return upload.Result{Status: importer.Failed, Reason: "auth", Err: authErr, StopRun: true}
+			return pipeline.Outcome{Status: importer.Failed, Reason: "auth", Err: authErr, StopRun: true}
 		}
-		return upload.Result{Status: importer.Imported}
+		return pipeline.Outcome{Status: importer.Imported}
 	})
 	out := &collect{}
 	res, err := pipeline.Run(context.Background(), rows(1000, 0), out, pipeline.Options{BatchSize: 100, Sender: send, Concurrency: 1})
@@ -171,15 +170,15 @@ func TestRunStopRunSkipsTheRestButReportsEveryRow(t *testing.T) {
 
 func TestRunCancelLetsInFlightBatchFinish(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	send := senderFunc(func(sctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(sctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		if b.Seq == 3 {
 			cancel() // Ctrl-C while batch 3 is in flight
 			time.Sleep(10 * time.Millisecond)
 			if sctx.Err() != nil {
-				return upload.Result{Status: importer.Unconfirmed}
+				return pipeline.Outcome{Status: importer.Unconfirmed}
 			}
 		}
-		return upload.Result{Status: importer.Imported}
+		return pipeline.Outcome{Status: importer.Imported}
 	})
 	out := &collect{}
 	res, err := pipeline.Run(ctx, rows(1000, 0), out, pipeline.Options{BatchSize: 100, Sender: send, Concurrency: 1, DrainTimeout: time.Minute})
@@ -193,9 +192,9 @@ func TestRunCancelLetsInFlightBatchFinish(t *testing.T) {
 }
 
 func TestRunSendNothingSkipsEveryValidRow(t *testing.T) {
-	send := senderFunc(func(ctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		t.Error("a batch was sent")
-		return upload.Result{}
+		return pipeline.Outcome{}
 	})
 	out := &collect{}
 	res, err := pipeline.Run(context.Background(), rows(10, 2), out, pipeline.Options{BatchSize: 3, Sender: send, SendNothing: true, SkipReason: "not sent: refused"})
@@ -209,12 +208,12 @@ func TestRunSendNothingSkipsEveryValidRow(t *testing.T) {
 
 type fakeLedger struct {
 	mu      sync.Mutex
-	prior   map[int]upload.Result
+	prior   map[int]pipeline.Outcome
 	sending []int
 	done    []int
 }
 
-func (l *fakeLedger) Settled(b *chunker.Batch) (upload.Result, bool) {
+func (l *fakeLedger) Prior(b *chunker.Batch) (pipeline.Outcome, bool) {
 	r, ok := l.prior[b.Seq]
 	return r, ok
 }
@@ -224,7 +223,7 @@ func (l *fakeLedger) Sending(b *chunker.Batch) error {
 	l.sending = append(l.sending, b.Seq)
 	return nil
 }
-func (l *fakeLedger) Done(b *chunker.Batch, r upload.Result) error {
+func (l *fakeLedger) Done(b *chunker.Batch, r pipeline.Outcome) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.done = append(l.done, b.Seq)
@@ -232,11 +231,11 @@ func (l *fakeLedger) Done(b *chunker.Batch, r upload.Result) error {
 }
 
 func TestRunLedgerSkipsSettledBatches(t *testing.T) {
-	led := &fakeLedger{prior: map[int]upload.Result{1: {Status: importer.Imported, RequestID: "old-1"}}}
+	led := &fakeLedger{prior: map[int]pipeline.Outcome{1: {Status: importer.Imported, RequestID: "old-1"}}}
 	var sent []int
-	send := senderFunc(func(ctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		sent = append(sent, b.Seq)
-		return upload.Result{Status: importer.Imported, RequestID: "new"}
+		return pipeline.Outcome{Status: importer.Imported, RequestID: "new"}
 	})
 	out := &collect{}
 	if _, err := pipeline.Run(context.Background(), rows(250, 0), out, pipeline.Options{BatchSize: 100, Sender: send, Concurrency: 1, Ledger: led}); err != nil {
@@ -257,7 +256,7 @@ func TestRunQueueStaysBoundedWhileBatchesAreInFlight(t *testing.T) {
 	var live uint64
 	in := rows(n, 7)
 	base := liveHeap()
-	send := senderFunc(func(ctx context.Context, b *chunker.Batch) upload.Result {
+	send := senderFunc(func(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 		if b.Seq == 300 { // late in the file
 			// Let the reading loop fill the next batch and block on this
 			// one, so that nothing allocates while the heap is measured.
@@ -265,7 +264,7 @@ func TestRunQueueStaysBoundedWhileBatchesAreInFlight(t *testing.T) {
 			live = liveHeap() - min(base, liveHeap())
 		}
 		time.Sleep(100 * time.Microsecond) // still in flight when the reading loop flushes
-		return upload.Result{Status: importer.Imported}
+		return pipeline.Outcome{Status: importer.Imported}
 	})
 	out := &counter{}
 	res, err := pipeline.Run(context.Background(), in, out, pipeline.Options{BatchSize: 500, Sender: send, Concurrency: 1})

@@ -10,11 +10,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
-
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/pipeline"
+	"github.com/m7import/m7import/retry"
+	"github.com/m7import/m7import/settle"
 )
 
 // Poster sends one signed POST to the API; *api.Client is one.
@@ -26,8 +27,8 @@ type Poster interface {
 type Config struct {
 	// TaskID is the task the numbers go into.
 	TaskID string
-	// Rule is the server-side dedupe rule: 0 all tasks, 1 this task, 2 none.
-	Rule int
+	// Rule is the server-side dedupe rule.
+	Rule api.Rule
 	// Operator is the request's top-level agentNumber (who imports).
 	Operator string
 	// MaxRetries is how many times a batch is resent after its first
@@ -40,33 +41,7 @@ type Config struct {
 	MaxInterval     time.Duration
 	// Settle, under rule 2, settles ambiguous replies from the task's
 	// numberTotal (see Settlement). Nil leaves them unconfirmed.
-	Settle *Settlement
-}
-
-// Result is how one batch ended.
-type Result struct {
-	// Status is Imported, Failed, Unconfirmed or Skipped.
-	Status importer.Status
-	// Reason explains any status but Imported.
-	Reason string
-	// RequestID is the requestId of the attempt that decided the outcome.
-	RequestID string
-	// Attempts is how many requests were sent or tried; Attempts-1 of them
-	// were retries.
-	Attempts int
-	// Err is the last error, nil when imported.
-	Err error
-	// StopRun is set when the failure means no later batch can succeed
-	// either (credentials refused).
-	StopRun bool
-}
-
-// Retries is the number of attempts after the first.
-func (r Result) Retries() int {
-	if r.Attempts > 1 {
-		return r.Attempts - 1
-	}
-	return 0
+	Settle *settle.Settlement
 }
 
 // Uploader imports batches. It is safe for concurrent use.
@@ -80,7 +55,7 @@ func New(p Poster, cfg Config) (*Uploader, error) {
 	if cfg.TaskID == "" {
 		return nil, errors.New("upload: no task id")
 	}
-	if cfg.Rule < 0 || cfg.Rule > 2 {
+	if !cfg.Rule.Valid() {
 		return nil, fmt.Errorf("upload: rule %d: must be 0, 1 or 2", cfg.Rule)
 	}
 	if cfg.MaxRetries < 0 {
@@ -112,30 +87,30 @@ func (u *Uploader) Body(b *chunker.Batch) ([]byte, error) {
 // the batch: a request already written is then Unconfirmed, one never
 // written Skipped. Under rule 2 with a Settlement, an ambiguous reply is
 // settled from the task's numberTotal where that is certain.
-func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
+func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 	body, err := u.Body(b)
 	if err != nil {
-		return Result{Status: importer.Failed, Reason: "encode batch: " + err.Error(), Err: err}
+		return pipeline.Outcome{Status: importer.Failed, Reason: "encode batch: " + err.Error(), Err: err}
 	}
-	var res Result
+	var res pipeline.Outcome
 	budget := u.cfg.MaxRetries
 	for {
 		st := u.cfg.Settle
 		if st != nil {
-			st.gate.RLock()
+			st.Enter()
 		}
 		maybeSent, err := u.try(ctx, body, budget, &res)
 		if st != nil {
 			if err == nil {
-				st.imported(len(b.Records))
+				st.Imported(len(b.Records))
 			}
-			st.gate.RUnlock()
+			st.Leave()
 		}
 		u.finish(ctx, &res, err, maybeSent)
-		if res.Status != importer.Unconfirmed || st == nil || u.cfg.Rule != 2 || ctx.Err() != nil {
+		if res.Status != importer.Unconfirmed || st == nil || !u.cfg.Rule.CountsEveryRow() || ctx.Err() != nil {
 			return res
 		}
-		processed, known := st.settle(ctx, b.Seq, len(b.Records))
+		processed, known := st.Settle(ctx, b.Seq, len(b.Records))
 		switch {
 		case !known:
 			return res
@@ -148,7 +123,7 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 		budget = u.cfg.MaxRetries - res.Attempts
 		if budget < 0 {
 			res.Status = importer.Failed
-			res.Reason = "not imported (the task's numberTotal shows it), retries used up: " + Reason(res.Err)
+			res.Reason = "not imported (the task's numberTotal shows it), retries used up: " + api.Reason(res.Err)
 			return res
 		}
 	}
@@ -157,9 +132,9 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) Result {
 // try sends body until it is accepted, a failure is final, or retries
 // (budget of them) run out. maybeSent tells whether some attempt may have
 // been processed.
-func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result) (maybeSent bool, err error) {
-	retry := Retry{InitialInterval: u.cfg.InitialInterval, MaxInterval: u.cfg.MaxInterval, MaxRetries: budget}
-	err = retry.Do(ctx, func() error {
+func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *pipeline.Outcome) (maybeSent bool, err error) {
+	sched := retry.Schedule{Initial: u.cfg.InitialInterval, Max: u.cfg.MaxInterval, MaxRetries: budget}
+	err = sched.Do(ctx, func() error {
 		res.Attempts++
 		meta, err := u.poster.Post(ctx, api.PathImport, body, nil)
 		res.RequestID = meta.RequestID
@@ -171,109 +146,49 @@ func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *Result
 			return err
 		case api.Ambiguous:
 			maybeSent = true
-			if u.cfg.Rule == 2 || ctx.Err() != nil {
+			if !u.cfg.Rule.ResendIsSafe() || ctx.Err() != nil {
 				// Resending could import every row of the batch twice.
-				return backoff.Permanent(err)
+				return retry.Permanent(err)
 			}
 			return err
 		default:
 			if api.IsAuth(err) {
 				res.StopRun = true
 			}
-			return backoff.Permanent(err)
+			return retry.Permanent(err)
 		}
 	})
 	return maybeSent, err
 }
 
 // finish turns the last error into the batch's status and reason.
-func (u *Uploader) finish(ctx context.Context, res *Result, err error, maybeSent bool) {
+func (u *Uploader) finish(ctx context.Context, res *pipeline.Outcome, err error, maybeSent bool) {
 	res.Err = err
 	switch {
 	case err == nil:
 		res.Status, res.Reason = importer.Imported, ""
 	case maybeSent:
 		res.Status = importer.Unconfirmed
-		res.Reason = "outcome unknown: " + Reason(err) + unconfirmedHint(u.cfg.Rule)
+		res.Reason = "outcome unknown: " + api.Reason(err) + unconfirmedHint(u.cfg.Rule)
 	case ctx.Err() != nil:
 		res.Status = importer.Skipped
 		res.Reason = "not sent: the run was stopped"
 	default:
 		res.Status = importer.Failed
-		res.Reason = Reason(err)
+		res.Reason = api.Reason(err)
+		var long *retry.WaitTooLongError
+		if errors.As(err, &long) {
+			res.Reason = long.Error() + ": " + res.Reason
+		}
 		if res.Attempts > 1 {
 			res.Reason += fmt.Sprintf(" (after %d attempts)", res.Attempts)
 		}
 	}
 }
 
-func unconfirmedHint(rule int) string {
-	if rule == 2 {
+func unconfirmedHint(rule api.Rule) string {
+	if !rule.ResendIsSafe() {
 		return "; not resent under rule 2 (it could import the rows twice)"
 	}
 	return ""
-}
-
-// Reason turns an API failure into a report's reason: the HTTP status,
-// code and message the API gave, or the transport error.
-func Reason(err error) string {
-	var ae *api.Error
-	if errors.As(err, &ae) && (ae.Code != "" || ae.Message != "") {
-		s := ""
-		if ae.HTTPStatus != 0 && ae.HTTPStatus != 200 {
-			s = fmt.Sprintf("HTTP %d ", ae.HTTPStatus)
-		}
-		return s + fmt.Sprintf("code %s: %s", ae.Code, ae.Message)
-	}
-	return err.Error()
-}
-
-// Retry is the retry schedule of one request: exponential and jittered
-// from InitialInterval (default 500ms) up to MaxInterval (default 30s), at
-// most MaxRetries resends, and never sooner than a Retry-After the server
-// asked for.
-type Retry struct {
-	InitialInterval, MaxInterval time.Duration
-	MaxRetries                   int
-}
-
-// Do calls attempt until it returns nil or an error wrapped with
-// backoff.Permanent, the retries run out, or ctx ends; it returns the last
-// error (unwrapped from backoff.Permanent).
-func (r Retry) Do(ctx context.Context, attempt func() error) error {
-	if r.InitialInterval <= 0 {
-		r.InitialInterval = 500 * time.Millisecond
-	}
-	if r.MaxInterval <= 0 {
-		r.MaxInterval = 30 * time.Second
-	}
-	exp := backoff.NewExponentialBackOff(
-		backoff.WithInitialInterval(r.InitialInterval),
-		backoff.WithMaxInterval(r.MaxInterval),
-		backoff.WithMaxElapsedTime(0), // MaxRetries alone bounds the attempts
-	)
-	ra := &retryAfterBackOff{BackOff: backoff.WithMaxRetries(exp, uint64(max(r.MaxRetries, 0)))}
-	return backoff.RetryNotify(func() error {
-		err := attempt()
-		ra.next = api.RetryAfter(err)
-		return err
-	}, backoff.WithContext(ra, ctx), nil)
-}
-
-// retryAfterBackOff waits at least as long as the server's Retry-After
-// asked, which backoff/v4 does not know about.
-type retryAfterBackOff struct {
-	backoff.BackOff
-	next time.Duration
-}
-
-// NextBackOff returns the larger of the wrapped policy's wait and the last
-// Retry-After, or Stop when the wrapped policy stops.
-func (r *retryAfterBackOff) NextBackOff() time.Duration {
-	d := r.BackOff.NextBackOff()
-	if d != backoff.Stop && r.next > d {
-		d = r.next
-	}
-	r.next = 0
-	return d
 }

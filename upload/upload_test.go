@@ -40,7 +40,7 @@ func batch(n int) *chunker.Batch {
 	return b
 }
 
-func newUploader(t *testing.T, c *api.Client, task string, rule, retries int) *upload.Uploader {
+func newUploader(t *testing.T, c *api.Client, task string, rule api.Rule, retries int) *upload.Uploader {
 	t.Helper()
 	u, err := upload.New(c, upload.Config{TaskID: task, Rule: rule, MaxRetries: retries, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestSendOutcomes(t *testing.T) {
 	tests := []struct {
 		name       string
 		fault      sim.Fault
-		rule       int
+		rule       api.Rule
 		retries    int
 		status     importer.Status
 		calls      int // import calls the server saw
@@ -113,7 +113,10 @@ func TestSendAuthFailureStopsTheRun(t *testing.T) {
 func TestSendHonoursRetryAfter(t *testing.T) {
 	srv, c, task := setup(t, sim.Fault{Mode: sim.Fault503, EveryN: 2, RetryAfter: time.Second})
 	// The first call passes, the second is refused with Retry-After: 1.
-	u := newUploader(t, c, task, 2, 3)
+	u, err := upload.New(c, upload.Config{TaskID: task, Rule: api.RuleNone, MaxRetries: 3, InitialInterval: time.Millisecond, MaxInterval: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res := u.Send(context.Background(), batch(2)); res.Status != importer.Imported {
 		t.Fatal(res.Reason)
 	}
@@ -140,3 +143,15 @@ func TestSendCancelledBeforeSendingIsSkipped(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestSendFailsAtOnceWhenRetryAfterIsLongerThanRetryMax(t *testing.T) {
+	srv, c, task := setup(t, sim.Fault{Mode: sim.Fault429, EveryN: 1, RetryAfter: 24 * time.Hour})
+	u := newUploader(t, c, task, api.RuleNone, 5) // --retry-max 5ms
+	res := u.Send(context.Background(), batch(2))
+	if res.Status != importer.Failed || res.Attempts != 1 || !strings.Contains(res.Reason, "wait 24h0m0s (Retry-After), longer than --retry-max 5ms") {
+		t.Fatalf("got %+v", res)
+	}
+	if n := len(srv.CallTimes("import")); n != 1 {
+		t.Fatalf("%d calls, want 1", n)
+	}
+}

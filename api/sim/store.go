@@ -372,7 +372,7 @@ func (s *Server) importRows(taskID string, rows []importRow, rule *int) *reply {
 	}
 	for _, r := range rows {
 		num := strings.TrimSpace(string(r.Number))
-		switch *rule {
+		switch api.Rule(*rule) {
 		case api.RuleAllTasks:
 			if s.global[num] > 0 {
 				continue

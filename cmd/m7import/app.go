@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/m7import/m7import/job"
 )
 
 // stdio is the outside world a command talks to, injected so that tests
@@ -27,63 +29,30 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// exitCode is the process's exit status; the contract is in usageText.
-type exitCode int
+// exitCode is the process's exit status; the contract is in usageText and
+// job.Code decides it.
+type exitCode = job.Code
 
 const (
-	exitOK         exitCode = 0 // every valid row imported (dry run: file read)
-	exitFailed     exitCode = 1 // could not start, or stopped
-	exitUsage      exitCode = 2 // bad flags or arguments
-	exitIncomplete exitCode = 3 // finished, some rows failed, unconfirmed or skipped
-	exitRefused    exitCode = 4 // refused by --max-invalid
+	exitOK         = job.CodeOK         // every valid row imported (dry run: file read)
+	exitFailed     = job.CodeFailed     // could not start, or stopped
+	exitUsage      = job.CodeUsage      // bad flags or arguments
+	exitIncomplete = job.CodeIncomplete // finished, some rows failed, unconfirmed or skipped
+	exitRefused    = job.CodeRefused    // refused by --max-invalid
 )
 
-// usageError marks a mistake in the command line (exit 2).
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
-
-// hintError carries a line suggesting what to try next.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-
-// codeError carries an exit code decided by a command (3 and 4 are
-// outcomes, not failures to start).
-type codeError struct {
-	code exitCode
-	err  error
-}
-
-func (e *codeError) Error() string { return e.err.Error() }
-func (e *codeError) Unwrap() error { return e.err }
+// usagef is a mistake in the command line (exit 2).
+func usagef(format string, a ...any) error { return job.Usagef(format, a...) }
 
 // errSilent is an outcome already explained on stderr.
 var errSilent = errors.New("")
 
-// exitFor maps a command's error to the exit code: the one place that
-// decides it.
+// exitFor maps a command's error to the exit code.
 func exitFor(err error) exitCode {
-	var ue *usageError
-	var ce *codeError
-	switch {
-	case err == nil:
+	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		return exitUsage
-	case errors.As(err, &ce):
-		return ce.code
-	default:
-		return exitFailed
 	}
+	return job.CodeOf(err)
 }
 
 const usageText = `m7import bulk-imports lead spreadsheets into 7moor preview dial-out tasks.
@@ -148,9 +117,8 @@ func report(err error, io stdio) exitCode {
 	code := exitFor(err)
 	if !errors.Is(err, errSilent) {
 		fmt.Fprintf(io.Err, "m7import: %s\n", strings.TrimSpace(err.Error()))
-		var he *hintError
-		if errors.As(err, &he) && he.hint != "" {
-			fmt.Fprintf(io.Err, "try: %s\n", he.hint)
+		if hint := job.HintOf(err); hint != "" {
+			fmt.Fprintf(io.Err, "try: %s\n", hint)
 		}
 		if code == exitUsage {
 			fmt.Fprintln(io.Err, "run 'm7import help' for usage")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m7import/m7import/job"
+
 	"golang.org/x/time/rate"
 
 	"github.com/m7import/m7import/api"
@@ -74,10 +76,7 @@ func (a *apiFlags) config(io stdio) (api.Config, error) {
 		cfg.Secret = io.Getenv("M7_SECRET")
 	}
 	if cfg.AppKey == "" || cfg.Secret == "" {
-		return cfg, &hintError{
-			err:  fmt.Errorf("no credentials: set M7_APPKEY and M7_SECRET (or M7_SECRET_FILE / --secret-file)"),
-			hint: "m7import validate FILE   (checks a file without credentials)",
-		}
+		return cfg, job.WithHint(fmt.Errorf("no credentials: set M7_APPKEY and M7_SECRET (or M7_SECRET_FILE / --secret-file)"), "m7import validate FILE   (checks a file without credentials)")
 	}
 	return cfg, nil
 }

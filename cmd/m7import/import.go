@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,11 +15,8 @@ import (
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
-	"github.com/m7import/m7import/journal"
-	"github.com/m7import/m7import/pipeline"
+	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/reports"
-	"github.com/m7import/m7import/tasks"
-	"github.com/m7import/m7import/upload"
 )
 
 const importUsage = `
@@ -79,8 +74,9 @@ type importOptions struct {
 	force             bool
 	retryInitial      time.Duration
 	retryMax          time.Duration
-	maxInvalidLimit   limit
+	maxInvalidLimit   job.Limit
 	readOpts          importer.Options
+	ruleValue         api.Rule
 }
 
 func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, error) {
@@ -140,9 +136,11 @@ func (o *importOptions) check(validate bool) error {
 	if o.batchSize < 1 || o.batchSize > chunker.MaxSize {
 		return usagef("--batch-size %d: must be between 1 and %d (the API's limit)", o.batchSize, chunker.MaxSize)
 	}
-	if o.rule < 0 || o.rule > 2 {
-		return usagef("--rule %d: must be 0 (all tasks), 1 (this task) or 2 (no dedupe)", o.rule)
+	rule, err := api.ParseRule(o.rule)
+	if err != nil {
+		return usagef("--%v", err)
 	}
+	o.ruleValue = rule
 	if o.concurrency < 1 || o.concurrency > 32 {
 		return usagef("--concurrency %d: must be between 1 and 32", o.concurrency)
 	}
@@ -168,8 +166,7 @@ func (o *importOptions) check(validate bool) error {
 			return usagef("--create-task needs --task-name")
 		}
 	}
-	var err error
-	if o.maxInvalidLimit, err = parseLimit(o.maxInvalid); err != nil {
+	if o.maxInvalidLimit, err = job.ParseLimit(o.maxInvalid); err != nil {
 		return usagef("--max-invalid %q: %v", o.maxInvalid, err)
 	}
 	if o.reportFormat != "" {
@@ -194,63 +191,9 @@ func (o *importOptions) check(validate bool) error {
 	}
 	o.readOpts = importer.Options{
 		Sheet: o.sheet, Encoding: o.encoding, Map: fields, NoHeader: o.noHeader,
-		Region: strings.ToUpper(o.region), Policy: policy, Rule: o.rule,
+		Region: strings.ToUpper(o.region), Policy: policy,
 	}
 	return nil
-}
-
-// limit is a --max-invalid threshold: a count or a percentage of rows.
-type limit struct {
-	set     bool
-	count   int
-	percent float64
-	isPct   bool
-	text    string
-}
-
-func parseLimit(s string) (limit, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return limit{}, nil
-	}
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || v < 0 || v > 100 || math.IsNaN(v) {
-			return limit{}, errors.New("want a count like 50 or a percentage like 5%")
-		}
-		return limit{set: true, percent: v, isPct: true, text: s}, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return limit{}, errors.New("want a count like 50 or a percentage like 5%")
-	}
-	return limit{set: true, count: n, text: s}, nil
-}
-
-// exceeded reports whether invalid of rows breaks the limit.
-func (l limit) exceeded(invalid, rows int) bool {
-	if !l.set {
-		return false
-	}
-	if l.isPct {
-		return rows > 0 && float64(invalid)*100 > l.percent*float64(rows)
-	}
-	return invalid > l.count
-}
-
-// summary is the per-file outcome printed at the end (and as --json).
-type summary struct {
-	File   string `json:"file"`
-	Report string `json:"report"`
-	TaskID string `json:"task_id"`
-	Rule   int    `json:"rule"`
-	DryRun bool   `json:"dry_run"`
-	pipeline.Counts
-	ElapsedMS         int64  `json:"elapsed_ms"`
-	NumberTotalBefore *int   `json:"number_total_before"`
-	NumberTotalAfter  *int   `json:"number_total_after"`
-	ExitCode          int    `json:"exit_code"`
-	Error             string `json:"error,omitempty"`
 }
 
 func runImportCmd(ctx context.Context, args []string, io stdio, validate bool) error {
@@ -261,12 +204,14 @@ func runImportCmd(ctx context.Context, args []string, io stdio, validate bool) e
 	return runImport(ctx, o, io)
 }
 
-// importer is the state shared by the files of one command line.
+// importRun is the state shared by the files of one command line.
 type importRun struct {
 	o      *importOptions
 	io     stdio
 	client *api.Client
-	task   *api.Task
+	// created is the task --create-task made, so that the next files of
+	// the same command line go into it.
+	created *api.Task
 }
 
 // runImport imports (or validates) each file in turn. The command's error
@@ -290,258 +235,71 @@ func runImport(ctx context.Context, o *importOptions, io stdio) error {
 	var worst error
 	for _, f := range o.files {
 		err := r.file(ctx, f)
-		if err != nil && (worst == nil || severity(err) > severity(worst)) {
+		if err != nil && (worst == nil || job.Worse(exitFor(err), exitFor(worst))) {
 			worst = err
 		}
 		if err != nil && !o.jsonOut && !errors.Is(err, errSilent) && len(o.files) > 1 {
 			report(err, io)
 		}
-		if ctx.Err() != nil || (err != nil && errors.Is(err, errStopAll)) {
+		if ctx.Err() != nil || job.StopsAll(err) {
 			break
 		}
 	}
 	if worst != nil && len(o.files) > 1 && !errors.Is(worst, errSilent) {
 		// Each file's error was printed as it happened.
-		return &codeError{code: exitFor(worst), err: errSilent}
+		return &job.Error{Code: exitFor(worst), Err: errSilent}
 	}
 	return worst
 }
 
-// errStopAll marks a failure that dooms the remaining files too.
-var errStopAll = errors.New("stop")
-
-func severity(err error) int {
-	switch exitFor(err) {
-	case exitFailed:
-		return 4
-	case exitRefused:
-		return 3
-	case exitIncomplete:
-		return 2
-	case exitOK:
-		return 0
-	}
-	return 1
-}
-
 // file imports one input file; its summary is printed whatever happens.
-func (r *importRun) file(ctx context.Context, input string) (err error) {
-	start := time.Now()
-	sum := summary{File: input, Rule: r.o.rule, DryRun: r.o.dryRun}
-	defer func() {
-		sum.ElapsedMS = time.Since(start).Milliseconds()
-		sum.ExitCode = int(exitFor(err))
-		if err != nil && !errors.Is(err, errSilent) {
-			sum.Error = err.Error()
-		}
-		r.printSummary(sum, err)
-	}()
-
-	reportPath, format, err := sideReportPath(input, r.o.reportPath, r.o.reportFormat, ".results")
+func (r *importRun) file(ctx context.Context, input string) error {
+	reportPath, format, err := reports.SidePath(input, r.o.reportPath, r.o.reportFormat, ".results")
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
-	sum.Report = reportPath
-	if samePath(reportPath, input) {
-		return usagef("--report %s is the input file itself: choose another report path", reportPath)
-	}
-
-	rd, err := importer.Open(ctx, input, r.o.readOpts)
-	if err != nil {
-		return withReadHint(err, input)
-	}
-	defer rd.Close()
-
-	// --max-invalid needs the whole file's count before anything is sent.
-	refused := ""
-	if r.o.maxInvalidLimit.set {
-		rows, invalid, err := countInvalid(ctx, input, r.o.readOpts)
-		if err != nil {
-			return err
-		}
-		if r.o.maxInvalidLimit.exceeded(invalid, rows) {
-			refused = fmt.Sprintf("not sent: %d of %d rows invalid, over --max-invalid %s", invalid, rows, r.o.maxInvalidLimit.text)
-		}
-	}
-
-	var up *upload.Uploader
-	var meta journal.Meta
-	if !r.o.dryRun && refused == "" {
-		task, err := r.resolveTask(ctx)
-		if err != nil {
-			return err
-		}
-		sum.TaskID = task.TaskID
-		before := task.NumberTotal
-		sum.NumberTotalBefore = &before
-		ucfg := upload.Config{
-			TaskID: task.TaskID, Rule: r.o.rule, Operator: r.o.operator,
-			MaxRetries: r.o.maxRetries, InitialInterval: r.o.retryInitial, MaxInterval: r.o.retryMax,
-		}
-		if r.o.rule == 2 {
-			ucfg.Settle = upload.NewSettlement(func(ctx context.Context) (int, error) {
-				t, err := tasks.ByID(ctx, r.client, task.TaskID)
-				return t.NumberTotal, err
-			}, before)
-		}
-		up, err = upload.New(r.client, ucfg)
-		if err != nil {
-			return err
-		}
-		meta = journal.Meta{Input: input, Report: reportPath, TaskID: task.TaskID, TaskName: task.TaskName,
-			Rule: r.o.rule, BatchSize: r.o.batchSize, Operator: r.o.operator, NumberTotalBefore: before, StartedAt: start}
-	}
-
-	if up != nil && r.o.checkAgents {
-		if _, err := checkAgents(ctx, r.client, input, r.o.readOpts, r.io.Err); err != nil {
-			fmt.Fprintf(r.io.Err, "warning: could not check agents: %v\n", err)
-		}
-	}
-
-	var led *journal.Journal
-	if up != nil {
-		j, unlock, before, err := r.openJournal(ctx, input, reportPath, rd, sum.NumberTotalBefore)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		defer j.Close()
-		led, meta.NumberTotalBefore = j, before
-	}
-
-	out, err := reports.Create(reportPath, format)
-	if err != nil {
-		return fmt.Errorf("create report: %w", err)
-	}
-	defer out.Abort()
-
 	view := newProgressView(r.io.Err, isTerminal(r.io.Err), r.o.quiet || r.o.jsonOut && !isTerminal(r.io.Err), filepath.Base(input), r.o.dryRun)
-	popts := pipeline.Options{
-		BatchSize: r.o.batchSize, Concurrency: r.o.concurrency, DrainTimeout: r.o.drainTimeout,
-		Progress: view.update, SendNothing: refused != "", SkipReason: refused,
+	opts := job.Options{
+		Rule: r.o.ruleValue, Operator: r.o.operator, BatchSize: r.o.batchSize, Concurrency: r.o.concurrency,
+		MaxRetries: r.o.maxRetries, RetryInitial: r.o.retryInitial, RetryMax: r.o.retryMax,
+		DrainTimeout: r.o.drainTimeout, Timeout: r.o.api.timeout, DryRun: r.o.dryRun,
+		MaxInvalid: r.o.maxInvalidLimit, Read: r.o.readOpts, Report: reportPath, ReportFormat: format,
+		CheckAgents: r.o.checkAgents, Resume: r.o.resume, ResendUnconfirmed: r.o.resendUnconfirmed, Force: r.o.force,
+		Progress: view.update,
+		Warn:     func(s string) { fmt.Fprintf(r.io.Err, "warning: %s\n", s) },
+		Notice:   r.notice,
 	}
-	if up != nil {
-		popts.Sender, popts.Ledger = up, led
-	}
-	res, runErr := pipeline.Run(ctx, rd, out, popts)
+	sum, err := job.File(ctx, r.client, r.resolveTask, input, opts)
 	view.finish()
-	sum.Counts = res.Counts
-	if err := out.Commit(); err != nil {
-		return fmt.Errorf("write report %s: %w", reportPath, err)
-	}
-
-	if led != nil && res.Stopped == nil && runErr == nil {
-		if err := led.Complete(); err != nil {
-			return err
-		}
-	}
-	if up != nil {
-		// The server may drop repeats silently: its count is the truth.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.api.timeout)
-		after, err := tasks.ByID(actx, r.client, up.TaskID())
-		cancel()
-		if err == nil {
-			n := after.NumberTotal
-			sum.NumberTotalAfter = &n
-			meta.NumberTotalAfter = n
-		}
-		meta.Imported, meta.Unconfirmed, meta.FinishedAt = res.Imported, res.Unconfirmed, time.Now()
-		if err := journal.WriteMeta(reportPath, meta); err != nil {
-			return fmt.Errorf("write report side file: %w", err)
-		}
-	}
-
-	switch {
-	case runErr != nil:
-		// The report holds every row read before the problem, and what
-		// happened to each: nothing sent goes unaccounted for.
-		return fmt.Errorf("%w (the report %s has the %d rows read before it)", runErr, reportPath, res.Rows)
-	case refused != "":
-		return &codeError{code: exitRefused, err: errors.New(input + ": " + strings.TrimPrefix(refused, "not sent: "))}
-	case res.Stopped != nil:
-		err := fmt.Errorf("%s: stopped: %w", input, res.Stopped)
-		if api.IsAuth(res.Stopped) {
-			return &hintError{err: fmt.Errorf("%w: %w", err, errStopAll), hint: "check M7_APPKEY and M7_SECRET (the secret is never printed)"}
-		}
-		return err
-	case res.Unconfirmed > 0 && r.o.rule == 2:
-		return &codeError{code: exitIncomplete, err: fmt.Errorf("%s: %d rows unconfirmed (their batch may or may not have been imported; not resent under rule 2); %d failed, %d skipped; see %s", input, res.Unconfirmed, res.Failed, res.Skipped, reportPath)}
-	case res.Failed+res.Unconfirmed+res.Skipped > 0:
-		return &codeError{code: exitIncomplete, err: fmt.Errorf("%s: %d failed, %d unconfirmed, %d skipped rows; see %s", input, res.Failed, res.Unconfirmed, res.Skipped, reportPath)}
-	}
-	return nil
-}
-
-// countInvalid reads the file once to count its rows and invalid rows.
-func countInvalid(ctx context.Context, path string, opts importer.Options) (rows, invalid int, err error) {
-	rd, err := importer.Open(ctx, path, opts)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer rd.Close()
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			return rows, invalid, nil
-		}
-		if err != nil {
-			return rows, invalid, err
-		}
-		rows++
-		if rec.Status == importer.Invalid {
-			invalid++
-		}
-	}
-}
-
-// resolveTask finds (or creates) the task once per command line.
-func (r *importRun) resolveTask(ctx context.Context) (api.Task, error) {
-	var (
-		t   api.Task
-		err error
-	)
-	switch {
-	case r.o.taskID != "":
-		t, err = tasks.ByID(ctx, r.client, r.o.taskID)
-	default:
-		t, err = tasks.ByName(ctx, r.client, r.o.taskName)
-		if errors.Is(err, tasks.ErrNotFound) && r.o.createTask {
-			if r.task != nil {
-				return *r.task, nil
-			}
-			t, err = tasks.Create(ctx, r.client, api.CreateTaskRequest{
-				TaskName: r.o.taskName, Description: r.o.descr, AgentNumberList: r.o.agents,
-				QueueNumberList: r.o.queues, AgentNumber: r.o.creator,
-			}, false)
-			if err == nil && !r.o.quiet {
-				fmt.Fprintf(r.io.Err, "created task %q (id %s)\n", t.TaskName, t.TaskID)
-			}
-		} else if errors.Is(err, tasks.ErrNotFound) {
-			err = &hintError{err: err, hint: "add --create-task to create it, or m7import task list"}
-		}
-	}
-	if err != nil {
-		if api.IsAuth(err) {
-			return t, &hintError{err: fmt.Errorf("%w: %w", err, errStopAll), hint: "check M7_APPKEY and M7_SECRET (the secret is never printed)"}
-		}
-		return t, fmt.Errorf("%w: %w", err, errStopAll)
-	}
-	r.task = &t
-	return t, nil
-}
-
-// withReadHint adds what to try for the reader's common refusals.
-func withReadHint(err error, input string) error {
-	switch {
-	case errors.Is(err, importer.ErrNoNumberColumn) && !strings.Contains(err.Error(), "--map"):
-		return &hintError{err: err, hint: "m7import import --map number=HEADER " + input}
-	case errors.Is(err, importer.ErrUnsupportedFormat) && !strings.Contains(err.Error(), "save"):
-		return &hintError{err: err, hint: "open it in Excel or WPS and save it as .xlsx or .csv"}
-	}
+	r.printSummary(sum, err)
 	return err
 }
 
-func (r *importRun) printSummary(s summary, err error) {
+func (r *importRun) notice(s string) {
+	if !r.o.quiet {
+		fmt.Fprintln(r.io.Err, s)
+	}
+}
+
+// resolveTask finds (or creates) the task of each file.
+func (r *importRun) resolveTask(ctx context.Context) (api.Task, error) {
+	ref := job.TaskRef{ID: r.o.taskID, Name: r.o.taskName}
+	if r.o.createTask && r.created == nil {
+		ref.Create = &api.CreateTaskRequest{Description: r.o.descr, AgentNumberList: r.o.agents,
+			QueueNumberList: r.o.queues, AgentNumber: r.o.creator}
+	}
+	if r.created != nil {
+		ref = job.TaskRef{ID: r.created.TaskID}
+	}
+	t, created, err := job.ResolveTask(ctx, r.client, ref)
+	if created {
+		r.created = &t
+		r.notice(fmt.Sprintf("created task %q (id %s)", t.TaskName, t.TaskID))
+	}
+	return t, err
+}
+
+func (r *importRun) printSummary(s job.Summary, err error) {
 	if r.o.jsonOut {
 		b, _ := json.Marshal(s)
 		fmt.Fprintf(r.io.Out, "%s\n", b)

@@ -414,7 +414,7 @@ func TestSeveralFilesEachGetTheirReportAndSummaryLine(t *testing.T) {
 	}
 }
 
-func TestUnreadableRowMidFileStillLeavesAReportOfWhatWasSent(t *testing.T) {
+func TestUnreadableRowMidFileSendsNothingAndReportsEveryRowRead(t *testing.T) {
 	e := newTestEnv(t, sim.Config{})
 	task := e.srv.CreateTask("t")
 	rows := validRows(40)
@@ -426,10 +426,12 @@ func TestUnreadableRowMidFileStillLeavesAReportOfWhatWasSent(t *testing.T) {
 	}
 	recs := readReport(t, strings.TrimSuffix(in, ".csv")+".results.csv")
 	got := countStatus(recs)
-	// Rows 2-21 went in two full batches; the five read after them
-	// were never sent.
-	if len(recs) != 25 || got[importer.Imported] != 20 || got[importer.Skipped] != 5 {
-		t.Fatalf("report: %d rows, %v", len(recs), got)
+	// The pass before sending found the unreadable row: nothing was
+	// sent, and every row read before it is reported.
+	if len(recs) != 25 || got[importer.Skipped] != 25 || !strings.Contains(recs[0].Reason, "cannot be read to the end (row 27)") {
+		t.Fatalf("report: %d rows, %v, %q", len(recs), got, recs[0].Reason)
 	}
-	e.checkImportedIsOnServer(t, task, recs)
+	if n := len(e.srv.Numbers(task)); n != 0 {
+		t.Fatalf("%d numbers sent from a file that cannot be read to the end", n)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m7import/m7import/job"
+
 	"golang.org/x/time/rate"
 
 	"github.com/m7import/m7import/api"
@@ -212,10 +214,7 @@ func (o *numbersDeleteOptions) check() error {
 	case o.from != "" && o.number != "":
 		return usagef("give --number or --from, not both")
 	case !o.all && !o.filtered() && o.from == "":
-		return &hintError{
-			err:  usagef("numbers delete: no filter given: that would delete every number of task %s", o.taskID),
-			hint: "m7import numbers delete --task-id " + o.taskID + " --all   (to really empty the task)",
-		}
+		return job.WithHint(usagef("numbers delete: no filter given: that would delete every number of task %s", o.taskID), "m7import numbers delete --task-id "+o.taskID+" --all   (to really empty the task)")
 	case o.from == "" && (o.reportPath != "" || o.reportFmt != ""):
 		return usagef("--report and --report-format go with --from")
 	}
@@ -243,7 +242,7 @@ func (o *numbersDeleteOptions) check() error {
 	// Rule 2: the reader flags no duplicates; deleter.Run sends each
 	// distinct number once and reports repeats with their first row.
 	o.readOpts = importer.Options{Sheet: o.sheet, Encoding: o.encoding, Map: fields, NoHeader: o.noHeader,
-		Region: strings.ToUpper(o.region), Policy: policy, Rule: api.RuleNone}
+		Region: strings.ToUpper(o.region), Policy: policy, KeepRepeats: true}
 	return nil
 }
 
@@ -337,7 +336,7 @@ func runNumbersDelete(ctx context.Context, o *numbersDeleteOptions, io stdio) (e
 func (o *numbersDeleteOptions) deleteFrom(ctx context.Context, c *api.Client, d *deleter.Deleter, task api.Task, sum *deleteSummary, io stdio) error {
 	src, err := openNumberList(ctx, o.from, o.readOpts)
 	if err != nil {
-		return withReadHint(err, o.from)
+		return job.WithReadHint(err, o.from)
 	}
 	defer src.Close()
 	reportPath, format, err := sideReportPath(o.from, o.reportPath, o.reportFmt, ".deleted")
@@ -372,7 +371,7 @@ func deleteOutcome(res deleter.Summary, reportPath string) error {
 	case res.Stopped != nil:
 		return apiHint(fmt.Errorf("stopped: %w (see %s)", res.Stopped, reportPath))
 	case res.Failed+res.Skipped > 0:
-		return &codeError{code: exitIncomplete, err: fmt.Errorf("%d numbers failed, %d skipped; see %s (deleting again is safe)", res.Failed, res.Skipped, reportPath)}
+		return &job.Error{Code: exitIncomplete, Err: fmt.Errorf("%d numbers failed, %d skipped; see %s (deleting again is safe)", res.Failed, res.Skipped, reportPath)}
 	}
 	return nil
 }

@@ -252,17 +252,16 @@ func TestConfirm(t *testing.T) {
 		{"answer n", "n\n", true, false, errCancelled, true},
 		{"just enter", "\n", true, false, errCancelled, true},
 		{"end of input", "", true, false, errCancelled, true},
-		{"not a terminal", "y\n", false, false, &usageError{}, false},
+		{"not a terminal", "y\n", false, false, usagef("x"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var w strings.Builder
 			err := confirmWith(strings.NewReader(tt.input), &w, tt.interactive, tt.yes, "delete all 3 numbers of task \"x\"")
-			var ue *usageError
 			switch {
 			case tt.want == nil && err != nil, tt.want == errCancelled && !errors.Is(err, errCancelled):
 				t.Errorf("err = %v, want %v", err, tt.want)
-			case tt.want != nil && tt.want != errCancelled && !errors.As(err, &ue):
+			case tt.want != nil && tt.want != errCancelled && exitFor(err) != exitUsage:
 				t.Errorf("err = %v, want a usage error", err)
 			}
 			if prompted := strings.Contains(w.String(), "Delete all 3 numbers of task \"x\"? [y/N]"); prompted != tt.prompted {

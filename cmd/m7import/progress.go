@@ -61,11 +61,11 @@ func (p *progressView) update(s pipeline.Progress) {
 		if s.Valid > p.bar.GetMax() {
 			p.bar.ChangeMax(s.Valid)
 		}
-		p.bar.Set(s.Settled)
+		p.bar.Set(s.Done)
 	case p.log != nil:
 		if now := p.now(); now.Sub(p.last) >= p.every {
 			p.last = now
-			fmt.Fprintf(p.log, "%s: %d rows read, %d of %d valid rows done\n", p.name, s.Read, s.Settled, s.Valid)
+			fmt.Fprintf(p.log, "%s: %d rows read, %d of %d valid rows done\n", p.name, s.Read, s.Done, s.Valid)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/m7import/m7import/job"
+
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
@@ -135,10 +137,7 @@ func planRollback(path string, includeUnconfirmed bool) (rollbackPlan, error) {
 func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) {
 	meta, err := journal.ReadMeta(o.report)
 	if err != nil {
-		return &hintError{
-			err:  fmt.Errorf("rollback %s: %w", o.report, err),
-			hint: "rollback needs the side file import writes next to its report: " + journal.MetaPath(o.report),
-		}
+		return job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "rollback needs the side file import writes next to its report: "+journal.MetaPath(o.report))
 	}
 	switch {
 	case meta.DryRun:
@@ -172,17 +171,14 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 	}
 	task, err := tasks.ByID(ctx, c, meta.TaskID)
 	if errors.Is(err, tasks.ErrNotFound) {
-		return &hintError{
-			err: fmt.Errorf("rollback %s: the task it imported into, %q (id %s), no longer exists, so there is nothing to delete: %w",
-				o.report, meta.TaskName, meta.TaskID, tasks.ErrNotFound),
-			hint: "m7import task list   (to find the task the numbers are in now)",
-		}
+		return job.WithHint(fmt.Errorf("rollback %s: the task it imported into, %q (id %s), no longer exists, so there is nothing to delete: %w",
+			o.report, meta.TaskName, meta.TaskID, tasks.ErrNotFound), "m7import task list   (to find the task the numbers are in now)")
 	}
 	if err != nil {
 		return apiHint(fmt.Errorf("rollback %s: %w", o.report, err))
 	}
 	if err := checkGrowth(meta, plan, o.report, o.includeUnconfirmed); err != nil && !o.force {
-		return &hintError{err: err, hint: "m7import rollback --force " + shellQuote(o.report) + "   (deletes them anyway)"}
+		return job.WithHint(err, "m7import rollback --force "+shellQuote(o.report)+"   (deletes them anyway)")
 	} else if err != nil {
 		fmt.Fprintf(io.Err, "warning: %v; going ahead because of --force\n", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/m7import/m7import/job"
+
 	"github.com/mattn/go-runewidth"
 
 	"github.com/m7import/m7import/api"
@@ -141,7 +143,7 @@ func runTaskCreate(ctx context.Context, o *taskCreateOptions, io stdio) error {
 		QueueNumberList: o.queues, AgentNumber: o.creator,
 	}, o.allowDuplicate)
 	if errors.Is(err, tasks.ErrExists) {
-		return &hintError{err: err, hint: "m7import task create --allow-duplicate-name --name " + shellQuote(o.name) + "   (or choose another name)"}
+		return job.WithHint(err, "m7import task create --allow-duplicate-name --name "+shellQuote(o.name)+"   (or choose another name)")
 	}
 	if err != nil {
 		return apiHint(err)
@@ -202,10 +204,7 @@ func runTaskUpdate(ctx context.Context, o *taskUpdateOptions, io stdio) error {
 		}
 		for _, t := range list.Named(o.name) {
 			if t.TaskID != o.id {
-				return &hintError{
-					err:  fmt.Errorf("rename task %s to %q: %w (id %s)", o.id, o.name, tasks.ErrExists, t.TaskID),
-					hint: "add --allow-duplicate-name to rename it anyway",
-				}
+				return job.WithHint(fmt.Errorf("rename task %s to %q: %w (id %s)", o.id, o.name, tasks.ErrExists, t.TaskID), "add --allow-duplicate-name to rename it anyway")
 			}
 		}
 	}
@@ -385,9 +384,9 @@ func writeJSON(w io.Writer, v any) error {
 func apiHint(err error) error {
 	switch {
 	case api.IsAuth(err):
-		return &hintError{err: err, hint: "check M7_APPKEY and M7_SECRET (the secret is never printed)"}
+		return job.WithHint(err, "check M7_APPKEY and M7_SECRET (the secret is never printed)")
 	case errors.Is(err, tasks.ErrNotFound):
-		return &hintError{err: err, hint: "m7import task list"}
+		return job.WithHint(err, "m7import task list")
 	}
 	return err
 }

@@ -1,4 +1,9 @@
-package upload
+// Package settle is the numberTotal proof: under dedupe rule 2 every batch
+// the server processes grows the task's numberTotal by exactly its rows, so
+// the count says which batches of unknown fate landed. It is the one home
+// of that arithmetic, used by the uploader during a run and by the journal
+// on --resume.
+package settle
 
 import (
 	"context"
@@ -63,7 +68,7 @@ func Decide(unknown map[int]int, delta int) map[int]bool {
 // be told apart stays unconfirmed. It assumes nobody else adds to or
 // removes from the task during the run.
 type Settlement struct {
-	gate  sync.RWMutex // sends hold it shared; a settlement holds it alone
+	gate  sync.RWMutex // sends hold it shared (Enter/Leave); a settlement holds it alone
 	count func(ctx context.Context) (int, error)
 
 	mu       sync.Mutex
@@ -81,16 +86,17 @@ func NewSettlement(count func(ctx context.Context) (int, error), numberTotalNow 
 	return &Settlement{count: count, expected: numberTotalNow, unknown: map[int]int{}, verdict: map[int]bool{}}
 }
 
-func (s *Settlement) imported(rows int) {
+// Imported records that a batch of rows was imported for certain.
+func (s *Settlement) Imported(rows int) {
 	s.mu.Lock()
 	s.expected += rows
 	s.mu.Unlock()
 }
 
-// settle decides the fate of batch seq (rows long) after an ambiguous
+// Settle decides the fate of batch seq (rows long) after an ambiguous
 // reply; ok is false when it cannot be told. The caller must not hold the
 // gate.
-func (s *Settlement) settle(ctx context.Context, seq, rows int) (processed, ok bool) {
+func (s *Settlement) Settle(ctx context.Context, seq, rows int) (processed, ok bool) {
 	s.mu.Lock()
 	s.unknown[seq] = rows
 	s.mu.Unlock()
@@ -127,3 +133,10 @@ func (s *Settlement) settle(ctx context.Context, seq, rows int) (processed, ok b
 	delete(s.verdict, seq)
 	return v, done
 }
+
+// Enter is called before a batch is sent: a settlement waits until every
+// batch that entered has left, so that the count it reads is final.
+func (s *Settlement) Enter() { s.gate.RLock() }
+
+// Leave is called once a batch's attempt is over.
+func (s *Settlement) Leave() { s.gate.RUnlock() }
