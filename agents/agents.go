@@ -18,6 +18,8 @@ type Lister interface {
 	AllAgents(ctx context.Context) ([]api.Agent, error)
 }
 
+var _ Lister = (*api.Client)(nil)
+
 // Problem is an agent number that cannot take the rows assigned to it:
 // the account has no such agent, or the agent is not enabled.
 type Problem struct {

@@ -5,11 +5,12 @@ package chunker
 import (
 	"fmt"
 
+	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/importer"
 )
 
 // MaxSize is the most rows the import endpoint accepts in one call.
-const MaxSize = 2000
+const MaxSize = api.MaxImportRows
 
 // Batch is one import call's worth of valid records.
 type Batch struct {

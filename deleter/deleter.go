@@ -29,6 +29,8 @@ type Client interface {
 	DeleteNumbers(ctx context.Context, req api.DeleteNumbersRequest) (api.Meta, error)
 }
 
+var _ Client = (*api.Client)(nil)
+
 // Config says how deletes are paced and retried.
 type Config struct {
 	// MaxRetries is how many times a delete is resent after its first
@@ -143,6 +145,8 @@ func (d *Deleter) Delete(ctx context.Context, req api.DeleteNumbersRequest) Resu
 type Source interface {
 	Next() (importer.Record, error)
 }
+
+var _ Source = (*importer.Reader)(nil)
 
 // Sink takes one report row per record, in input order; every reports
 // writer is one.

@@ -269,40 +269,44 @@ func BenchmarkNewNormalizer(b *testing.B) {
 	}
 }
 
-// TestManualReadFile reads the file named by $M7_READ_FILE (options: rule
-// from $M7_RULE) and prints counts; with $M7_GEN_DIR set it first writes
-// leads.csv and leads.xlsx of 1M rows there. For measuring a whole process:
+// BenchmarkReadFile reads the file named by $M7_READ_FILE (keeping
+// repeats when $M7_RULE is 2) and reports rows per second; with
+// $M7_GEN_DIR set it first writes leads.csv and leads.xlsx of 1M rows
+// there. Without them it is skipped. For a whole process:
 //
 //	go test -c -o /tmp/importer.test ./importer/
-//	M7_GEN_DIR=/tmp/m7 /tmp/importer.test -test.run TestManualReadFile
-//	M7_READ_FILE=/tmp/m7/leads.csv M7_RULE=1 /usr/bin/time -v /tmp/importer.test -test.run TestManualReadFile
-func TestManualReadFile(t *testing.T) {
+//	M7_GEN_DIR=/tmp/m7 M7_READ_FILE=/tmp/m7/leads.csv /tmp/importer.test -test.run '^$' -test.bench BenchmarkReadFile -test.benchtime 1x
+//	M7_READ_FILE=/tmp/m7/leads.csv M7_RULE=1 /usr/bin/time -v /tmp/importer.test -test.run '^$' -test.bench BenchmarkReadFile -test.benchtime 1x
+func BenchmarkReadFile(b *testing.B) {
 	if dir := os.Getenv("M7_GEN_DIR"); dir != "" {
-		os.MkdirAll(dir, 0o755)
-		writeBenchCSV(t, filepath.Join(dir, "leads.csv"))
-		writeBenchXLSX(t, filepath.Join(dir, "leads.xlsx"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		writeBenchCSV(b, filepath.Join(dir, "leads.csv"))
+		writeBenchXLSX(b, filepath.Join(dir, "leads.xlsx"))
 	}
 	p := os.Getenv("M7_READ_FILE")
 	if p == "" {
-		t.Skip("set M7_READ_FILE")
+		b.Skip("set M7_READ_FILE (and M7_GEN_DIR to generate it)")
 	}
 	rule, _ := strconv.Atoi(os.Getenv("M7_RULE"))
-	start, cpu0 := time.Now(), cpuTime()
-	r, err := Open(context.Background(), p, Options{KeepRepeats: rule == 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	counts := map[Status]int{}
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
+	rows := 0
+	for b.Loop() {
+		r, err := Open(context.Background(), p, Options{KeepRepeats: rule == 2})
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
-		counts[rec.Status]++
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows++
+		}
+		r.Close()
 	}
-	fmt.Printf("%s: %v in %v wall, %v CPU\n", p, counts, time.Since(start).Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond))
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }

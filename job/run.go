@@ -78,6 +78,8 @@ type Summary struct {
 	Error             string `json:"error,omitempty"`
 }
 
+var _ pipeline.RecordWriter = (*reports.File)(nil)
+
 // fileRun is the state of one File call.
 type fileRun struct {
 	opts   Options

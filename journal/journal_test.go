@@ -30,16 +30,18 @@ func TestJournalRoundTripAndTornLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	b1, b2, b3 := batch(1, 2, 10), batch(2, 12, 10), batch(3, 22, 5)
-	j.Sending(b1)
-	j.Done(b1, pipeline.Outcome{Status: importer.Imported, RequestID: "r1"})
-	j.Sending(b2)
-	j.Done(b2, pipeline.Outcome{Status: importer.Failed, Reason: "code 400"})
-	j.Sending(b3)
-	j.Close()
+	must(t, j.Sending(b1))
+	must(t, j.Done(b1, pipeline.Outcome{Status: importer.Imported, RequestID: "r1"}))
+	must(t, j.Sending(b2))
+	must(t, j.Done(b2, pipeline.Outcome{Status: importer.Failed, Reason: "code 400"}))
+	must(t, j.Sending(b3))
+	must(t, j.Close())
 	// The process dies in the middle of the next line.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"type":"imported","batch":3,"req`)
-	f.Close()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteString(`{"type":"imported","batch":3,"req`)
+	must(t, err)
+	must(t, f.Close())
 
 	log, err := journal.Read(path)
 	if err != nil {
@@ -75,9 +77,9 @@ func TestJournalRoundTripAndTornLine(t *testing.T) {
 		t.Errorf("batch 3 of unknown fate: %+v %v", r, ok)
 	}
 	// The torn line did not corrupt what follows it.
-	j2.Sending(b2)
-	j2.Done(b2, pipeline.Outcome{Status: importer.Imported, RequestID: "r2"})
-	j2.Complete()
+	must(t, j2.Sending(b2))
+	must(t, j2.Done(b2, pipeline.Outcome{Status: importer.Imported, RequestID: "r2"}))
+	must(t, j2.Complete())
 	log2, err := journal.Read(path)
 	if err != nil {
 		t.Fatal(err)
@@ -96,15 +98,18 @@ func TestResendUnconfirmedAndRule1(t *testing.T) {
 	}{{2, false, true}, {2, true, false}, {1, false, false}} {
 		ident := id
 		ident.Rule = tc.rule
-		j, _ := journal.Create(path, "in", ident, 0, journal.Options{})
-		j.Sending(batch(1, 2, 3))
-		j.Close()
-		log, _ := journal.Read(path)
-		j2, _ := journal.Resume(path, log, nil, 0, journal.Options{ResendUnconfirmed: tc.resend})
+		j, err := journal.Create(path, "in", ident, 0, journal.Options{})
+		must(t, err)
+		must(t, j.Sending(batch(1, 2, 3)))
+		must(t, j.Close())
+		log, err := journal.Read(path)
+		must(t, err)
+		j2, err := journal.Resume(path, log, nil, 0, journal.Options{ResendUnconfirmed: tc.resend})
+		must(t, err)
 		if _, ok := j2.Prior(batch(1, 2, 3)); ok != tc.settle {
 			t.Errorf("rule %d resend %v: kept back %v", tc.rule, tc.resend, ok)
 		}
-		j2.Close()
+		must(t, j2.Close())
 	}
 }
 
@@ -126,18 +131,19 @@ func TestSettleByNumberTotal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "j")
-			j, _ := journal.Create(path, "in", id, tt.before, journal.Options{})
+			j, err := journal.Create(path, "in", id, tt.before, journal.Options{})
+			must(t, err)
 			first := 2
 			for seq := 1; seq <= len(tt.states); seq++ {
 				st := tt.states[seq]
 				b := batch(seq, first, st[1])
 				first += st[1]
-				j.Sending(b)
+				must(t, j.Sending(b))
 				if st[0] == 0 {
-					j.Done(b, pipeline.Outcome{Status: importer.Imported})
+					must(t, j.Done(b, pipeline.Outcome{Status: importer.Imported}))
 				}
 			}
-			j.Close()
+			must(t, j.Close())
 			log, err := journal.Read(path)
 			if err != nil {
 				t.Fatal(err)
@@ -189,5 +195,13 @@ func TestMetaRoundTrip(t *testing.T) {
 	got, err := journal.ReadMeta(report)
 	if err != nil || got.TaskID != "t" || got.NumberTotalAfter != 9 || got.Version != 1 {
 		t.Fatalf("%+v %v", got, err)
+	}
+}
+
+// must fails the test on a journal error the test does not expect.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

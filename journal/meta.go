@@ -23,7 +23,6 @@ type Meta struct {
 	Rule              api.Rule  `json:"rule"`
 	BatchSize         int       `json:"batch_size"`
 	Operator          string    `json:"operator,omitempty"`
-	DryRun            bool      `json:"dry_run,omitempty"`
 	NumberTotalBefore int       `json:"number_total_before"`
 	NumberTotalAfter  int       `json:"number_total_after"`
 	Imported          int       `json:"imported"`

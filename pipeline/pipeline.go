@@ -22,6 +22,8 @@ type RecordReader interface {
 	Next() (importer.Record, error)
 }
 
+var _ RecordReader = (*importer.Reader)(nil)
+
 // RecordWriter takes records in input order; every reports writer is one.
 type RecordWriter interface {
 	Write(importer.Record) error

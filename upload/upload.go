@@ -23,6 +23,11 @@ type Poster interface {
 	Post(ctx context.Context, path string, body []byte, data any) (api.Meta, error)
 }
 
+var (
+	_ Poster          = (*api.Client)(nil)
+	_ pipeline.Sender = (*Uploader)(nil)
+)
+
 // Config says where and how batches are imported.
 type Config struct {
 	// TaskID is the task the numbers go into.

@@ -5,11 +5,17 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/m7import/m7import/api/sim"
 	"github.com/m7import/m7import/importer"
@@ -23,6 +29,59 @@ type testEnv struct {
 	url string
 	env map[string]string
 	dir string
+	// gate, when it holds a channel, holds every import call until the
+	// channel is closed (holdImports).
+	gate    atomic.Pointer[chan struct{}]
+	waiting atomic.Int64 // import calls waiting at the gate
+}
+
+// testDeadline bounds every wait of a test on a child or a condition, so
+// that a broken run fails the test instead of hanging it.
+const testDeadline = 60 * time.Second
+
+// holdImports makes the simulator hold every import call until release
+// is called: a run can be caught mid-import for certain, not by timing.
+func (e *testEnv) holdImports() (release func()) {
+	ch := make(chan struct{})
+	e.gate.Store(&ch)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			e.gate.Store(nil)
+			close(ch)
+		})
+	}
+}
+
+// waitUntil polls cond until it holds; after testDeadline it reports an
+// error and returns false. Safe to call from any goroutine.
+func waitUntil(t testing.TB, what string, cond func() bool) bool {
+	deadline := time.Now().Add(testDeadline)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Errorf("gave up after %s waiting for %s", testDeadline, what)
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return true
+}
+
+// waitProcess waits for a child with a deadline, killing it and failing
+// the test when it does not end.
+func waitProcess(t testing.TB, cmd *exec.Cmd) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(testDeadline):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s did not end within %s", strings.Join(cmd.Args, " "), testDeadline)
+		return nil
+	}
 }
 
 func newTestEnv(t *testing.T, cfg sim.Config) *testEnv {
@@ -34,11 +93,18 @@ func newTestEnv(t *testing.T, cfg sim.Config) *testEnv {
 		cfg.Seed = 1
 	}
 	srv := sim.New(cfg)
-	hs := httptest.NewServer(srv)
+	e := &testEnv{srv: srv, dir: t.TempDir()}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ch := e.gate.Load(); ch != nil && strings.HasSuffix(r.URL.Path, "/import") {
+			e.waiting.Add(1)
+			<-*ch
+		}
+		srv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
-	return &testEnv{srv: srv, url: hs.URL, dir: t.TempDir(), env: map[string]string{
-		"M7_APPKEY": cfg.AppKey, "M7_SECRET": cfg.Secret, "M7_BASE_URL": hs.URL,
-	}}
+	e.url = hs.URL
+	e.env = map[string]string{"M7_APPKEY": cfg.AppKey, "M7_SECRET": cfg.Secret, "M7_BASE_URL": hs.URL}
+	return e
 }
 
 // result is what one command line did.
@@ -88,12 +154,14 @@ func readReport(t *testing.T, path string) []importer.Record {
 	var recs []importer.Record
 	for {
 		rec, err := r.Next()
+		if err == io.EOF {
+			return recs
+		}
 		if err != nil {
-			break
+			t.Fatalf("read report %s: %v", path, err)
 		}
 		recs = append(recs, rec)
 	}
-	return recs
 }
 
 func countStatus(recs []importer.Record) map[importer.Status]int {

@@ -262,9 +262,7 @@ func TestImportCancelMidRunLeavesCompleteReport(t *testing.T) {
 	in := e.leads(t, "a.csv", validRows(1000))
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for e.srv.Stats()["import"].Calls < 3 {
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitUntil(t, "3 import calls", func() bool { return e.srv.Stats()["import"].Calls >= 3 })
 		cancel() // what Ctrl-C does
 	}()
 	r := e.run(t, ctx, "import", in, "--task-id", task, "--batch-size", "10", "--rate", "0", "--concurrency", "2")

@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/m7import/m7import/job"
+	"github.com/m7import/m7import/rollback"
 
 	"golang.org/x/time/rate"
 
@@ -334,16 +334,16 @@ func runNumbersDelete(ctx context.Context, o *numbersDeleteOptions, io stdio) (e
 
 // deleteFrom deletes every number listed in o.from.
 func (o *numbersDeleteOptions) deleteFrom(ctx context.Context, c *api.Client, d *deleter.Deleter, task api.Task, sum *deleteSummary, io stdio) error {
-	src, err := openNumberList(ctx, o.from, o.readOpts)
+	src, err := rollback.OpenNumberList(ctx, o.from, o.readOpts)
 	if err != nil {
 		return job.WithReadHint(err, o.from)
 	}
 	defer src.Close()
-	reportPath, format, err := sideReportPath(o.from, o.reportPath, o.reportFmt, ".deleted")
+	reportPath, format, err := reports.SidePath(o.from, o.reportPath, o.reportFmt, ".deleted")
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
-	if samePath(reportPath, o.from) {
+	if reports.SameFile(reportPath, o.from) {
 		return usagef("--report %s would overwrite the input file", reportPath)
 	}
 	sum.Report = reportPath
@@ -365,7 +365,7 @@ func (o *numbersDeleteOptions) deleteFrom(ctx context.Context, c *api.Client, d 
 }
 
 // deleteOutcome turns a finished deleter run into the command's error:
-// nil when every number was deleted (invalid rows aside).
+// the one place that decides exit 3 for the delete commands.
 func deleteOutcome(res deleter.Summary, reportPath string) error {
 	switch {
 	case res.Stopped != nil:
@@ -374,94 +374,6 @@ func deleteOutcome(res deleter.Summary, reportPath string) error {
 		return &job.Error{Code: exitIncomplete, Err: fmt.Errorf("%d numbers failed, %d skipped; see %s (deleting again is safe)", res.Failed, res.Skipped, reportPath)}
 	}
 	return nil
-}
-
-// numberList is a source of rows to delete that must be closed.
-type numberList interface {
-	deleter.Source
-	Close() error
-}
-
-// openNumberList opens a file of numbers to delete. A results report of
-// import is read with the reports reader (which undoes the CSV's formula
-// guard) and each row is deleted by the number the import sent; anything
-// else is read as a lead file, normalized like an import.
-func openNumberList(ctx context.Context, path string, opts importer.Options) (numberList, error) {
-	if rr, err := reports.Open(path); err == nil {
-		norm, err := importer.NewNormalizer(opts.Region, opts.Policy)
-		if err != nil {
-			rr.Close()
-			return nil, err
-		}
-		return &reportNumbers{r: rr, norm: norm}, nil
-	}
-	r, err := importer.Open(ctx, path, opts)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// reportNumbers reads a results report as a list of numbers to delete.
-type reportNumbers struct {
-	r    *reports.Reader
-	norm *importer.Normalizer
-}
-
-// Next returns the report's next row, valid with the number the import
-// sent, or normalized from the number cell when the import sent none.
-func (s *reportNumbers) Next() (importer.Record, error) {
-	rec, err := s.r.Next()
-	if err != nil {
-		return rec, err
-	}
-	rec.Status, rec.Reason = importer.Valid, ""
-	if rec.Normalized == "" {
-		n, err := s.norm.Normalize(rec.Number)
-		if err != nil {
-			rec.Status, rec.Reason = importer.Invalid, err.Error()
-		}
-		rec.Normalized = n
-	}
-	return rec, nil
-}
-
-// Close closes the report.
-func (s *reportNumbers) Close() error { return s.r.Close() }
-
-// sideReportPath picks a report's path and format: the flag's, or the
-// input's name with suffix and the format's extension
-// (leads.csv → leads.deleted.csv).
-func sideReportPath(input, path, formatFlag, suffix string) (string, reports.Format, error) {
-	var format reports.Format
-	if formatFlag != "" {
-		f, err := reports.ParseFormat(formatFlag)
-		if err != nil {
-			return "", "", usagef("--report-format: %v", err)
-		}
-		format = f
-	}
-	if path == "" {
-		if format == "" {
-			format = reports.CSV
-		}
-		return strings.TrimSuffix(input, filepath.Ext(input)) + suffix + "." + string(format), format, nil
-	}
-	if format == "" {
-		f, err := reports.FormatFromPath(path)
-		if err != nil {
-			return "", "", usagef("--report %s: %v (or give --report-format)", path, err)
-		}
-		format = f
-	}
-	return path, format, nil
-}
-
-// samePath reports whether a and b name the same file path.
-func samePath(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	return err1 == nil && err2 == nil && aa == bb
 }
 
 // numberTotalAfter reads the task's number count after a delete, even

@@ -102,11 +102,11 @@ func TestProcessSIGINTMidRunWritesCompleteReport(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for e.srv.Stats()["import"].Calls < 5 {
-		time.Sleep(5 * time.Millisecond)
+	if !waitUntil(t, "5 import calls", func() bool { return e.srv.Stats()["import"].Calls >= 5 }) {
+		cmd.Process.Kill()
 	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
+	err := waitProcess(t, cmd)
 	if code := exitStatus(err); code != 1 {
 		t.Fatalf("exit %d after SIGINT, want 1; stderr:\n%s", code, stderr.String())
 	}
@@ -203,7 +203,7 @@ func soak(t *testing.T, seed uint64, rows, kills int, faults []sim.Fault, flags 
 		} else {
 			k.arm(0, false, nil)
 		}
-		err := cmd.Wait()
+		err := waitProcess(t, cmd)
 		code := exitStatus(err)
 		if i < kills {
 			select {
@@ -361,9 +361,7 @@ func TestResumeRefusesAChangedTask(t *testing.T) {
 	e.srv.SetFaults("import", sim.Fault{Mode: sim.Fault503, EveryN: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for e.srv.Stats()["import"].Calls < 1 {
-			time.Sleep(time.Millisecond)
-		}
+		waitUntil(t, "an import call", func() bool { return e.srv.Stats()["import"].Calls >= 1 })
 		cancel()
 	}()
 	e.run(t, ctx, "import", in, "--task-id", task, "--batch-size", "10", "--rate", "0", "--retry-initial", "50ms", "--concurrency", "1")
@@ -377,21 +375,25 @@ func TestResumeRefusesAChangedTask(t *testing.T) {
 func TestConcurrentRunsOnTheSameJournal(t *testing.T) {
 	e := newTestEnv(t, sim.Config{})
 	task := e.srv.CreateTask("t")
-	e.srv.SetFaults("import", sim.Fault{Mode: sim.FaultLatency, Latency: 100 * time.Millisecond})
+	release := e.holdImports() // the first run is held at its first import call
+	defer release()
 	in := e.leads(t, "a.csv", validRows(100))
 	first := e.proc(context.Background(), "import", in, "--task-id", task, "--batch-size", "10", "--rate", "0", "--concurrency", "1", "--quiet")
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for e.srv.Stats()["import"].Calls < 1 {
-		time.Sleep(5 * time.Millisecond)
+	if !waitUntil(t, "the first run's first import call", func() bool { return e.waiting.Load() >= 1 }) {
+		first.Process.Kill()
 	}
-	second := e.proc(context.Background(), "import", in, "--task-id", task, "--batch-size", "10", "--rate", "0", "--resume")
+	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+	defer cancel()
+	second := e.proc(ctx, "import", in, "--task-id", task, "--batch-size", "10", "--rate", "0", "--resume")
 	out, err := second.CombinedOutput()
+	release()
 	if code := exitStatus(err); code != 1 || !strings.Contains(string(out), "another m7import") {
 		t.Fatalf("second run: exit %d: %s", code, out)
 	}
-	if err := first.Wait(); err != nil {
+	if err := waitProcess(t, first); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
 	for n, c := range e.serverNumbers(task) {

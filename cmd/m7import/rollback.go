@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/m7import/m7import/job"
+	"github.com/m7import/m7import/rollback"
 
 	"github.com/m7import/m7import/api"
-	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/reports"
 	"github.com/m7import/m7import/tasks"
@@ -86,82 +86,32 @@ func parseRollbackFlags(args []string, io stdio) (*rollbackOptions, error) {
 	return o, o.pacing.check()
 }
 
-// rollbackPlan is what a first pass over the report found.
-type rollbackPlan struct {
-	rows        int      // rows in the report
-	imported    int      // rows reported imported
-	unconfirmed int      // rows reported unconfirmed
-	selected    int      // rows to delete
-	sample      []string // the first numbers to delete, for the prompt
-}
-
-const sampleSize = 5
-
-// wanted reports whether a report row's number is to be deleted.
-func wanted(st importer.Status, includeUnconfirmed bool) bool {
-	return st == importer.Imported || includeUnconfirmed && st == importer.Unconfirmed
-}
-
-// planRollback reads the report once to count what rollback would delete.
-func planRollback(path string, includeUnconfirmed bool) (rollbackPlan, error) {
-	var p rollbackPlan
-	r, err := reports.Open(path)
-	if err != nil {
-		return p, err
-	}
-	defer r.Close()
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return p, nil
-		}
-		if err != nil {
-			return p, fmt.Errorf("read report %s: %w", path, err)
-		}
-		p.rows++
-		switch rec.Status {
-		case importer.Imported:
-			p.imported++
-		case importer.Unconfirmed:
-			p.unconfirmed++
-		}
-		if wanted(rec.Status, includeUnconfirmed) {
-			p.selected++
-			if len(p.sample) < sampleSize {
-				p.sample = append(p.sample, rec.Normalized)
-			}
-		}
-	}
-}
-
 func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) {
 	meta, err := journal.ReadMeta(o.report)
 	if err != nil {
 		return job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "rollback needs the side file import writes next to its report: "+journal.MetaPath(o.report))
 	}
 	switch {
-	case meta.DryRun:
-		return fmt.Errorf("rollback %s: the report is of a dry run: nothing was sent, nothing to take back", o.report)
 	case meta.TaskID == "":
 		return fmt.Errorf("rollback %s: %s names no task", o.report, journal.MetaPath(o.report))
 	}
-	plan, err := planRollback(o.report, o.includeUnconfirmed)
+	plan, err := rollback.PlanFor(o.report, o.includeUnconfirmed)
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
 	}
-	if plan.selected == 0 {
+	if plan.Selected == 0 {
 		fmt.Fprintf(io.Err, "nothing to roll back: %s lists no imported rows", o.report)
-		if plan.unconfirmed > 0 && !o.includeUnconfirmed {
-			fmt.Fprintf(io.Err, " (%d unconfirmed: add --include-unconfirmed to delete them)", plan.unconfirmed)
+		if plan.Unconfirmed > 0 && !o.includeUnconfirmed {
+			fmt.Fprintf(io.Err, " (%d unconfirmed: add --include-unconfirmed to delete them)", plan.Unconfirmed)
 		}
 		fmt.Fprintln(io.Err)
 		return nil
 	}
-	reportPath, format, err := sideReportPath(o.report, o.reportPath, o.reportFmt, ".rollback")
+	reportPath, format, err := reports.SidePath(o.report, o.reportPath, o.reportFmt, ".rollback")
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
-	if samePath(reportPath, o.report) {
+	if reports.SameFile(reportPath, o.report) {
 		return usagef("--report %s would overwrite the report being rolled back", reportPath)
 	}
 
@@ -177,7 +127,7 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 	if err != nil {
 		return apiHint(fmt.Errorf("rollback %s: %w", o.report, err))
 	}
-	if err := checkGrowth(meta, plan, o.report, o.includeUnconfirmed); err != nil && !o.force {
+	if err := rollback.CheckGrowth(meta, plan, o.report); err != nil && !o.force {
 		return job.WithHint(err, "m7import rollback --force "+shellQuote(o.report)+"   (deletes them anyway)")
 	} else if err != nil {
 		fmt.Fprintf(io.Err, "warning: %v; going ahead because of --force\n", err)
@@ -195,7 +145,7 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 		}()
 	}
 	printRollbackPlan(io.Err, o, meta, plan, task)
-	if err := confirm(io, o.yes, fmt.Sprintf("delete %d numbers from task %q (id %s)", plan.selected, task.TaskName, task.TaskID)); err != nil {
+	if err := confirm(io, o.yes, fmt.Sprintf("delete %d numbers from task %q (id %s)", plan.Selected, task.TaskName, task.TaskID)); err != nil {
 		return err
 	}
 
@@ -208,7 +158,7 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 		return fmt.Errorf("rollback: %w", err)
 	}
 	defer rr.Close()
-	res, runErr, err := deleteAll(ctx, io, d, &selectedRows{r: rr, includeUnconfirmed: o.includeUnconfirmed},
+	res, runErr, err := deleteAll(ctx, io, d, rollback.SelectFrom(rr, o.includeUnconfirmed),
 		reportPath, format, api.DeleteNumbersRequest{TaskID: task.TaskID})
 	if err != nil {
 		return fmt.Errorf("rollback: %w", err)
@@ -234,79 +184,28 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 	return deleteOutcome(res, reportPath)
 }
 
-// checkGrowth refuses a rollback that would delete numbers the import did
-// not add. The server drops a number it already holds (rule 0 or 1) while
-// the report still calls the row imported (NOTES.md: the import result has
-// no per-row outcome), and a delete by number removes every row with it;
-// so when the task grew by fewer numbers than rollback would delete, some
-// of those numbers were in the task before the import.
-func checkGrowth(meta journal.Meta, plan rollbackPlan, report string, includeUnconfirmed bool) error {
-	added := meta.NumberTotalAfter - meta.NumberTotalBefore
-	if added >= plan.selected {
-		return nil
-	}
-	unknown := ""
-	if meta.NumberTotalAfter == 0 {
-		unknown = " (or the count after the import was not recorded)"
-	}
-	if added < plan.imported {
-		return fmt.Errorf("rollback %s: task %s grew by %d numbers during the import (%d → %d)%s, but the report lists %d rows as imported: "+
-			"at least %d of those numbers were already in the task before the import (the server drops numbers it holds), "+
-			"and deleting them would remove numbers this import did not add",
-			report, meta.TaskID, added, meta.NumberTotalBefore, meta.NumberTotalAfter, unknown, plan.imported, plan.imported-max(added, 0))
-	}
-	return fmt.Errorf("rollback %s: task %s grew by %d numbers during the import (%d → %d)%s, but the report lists %d imported and %d unconfirmed rows: "+
-		"some unconfirmed numbers were never added, and deleting them would remove rows with those numbers that were in the task before the import, if any",
-		report, meta.TaskID, added, meta.NumberTotalBefore, meta.NumberTotalAfter, unknown, plan.imported, plan.selected-plan.imported)
-}
-
 // printRollbackPlan says what rollback is about to delete.
-func printRollbackPlan(w io.Writer, o *rollbackOptions, meta journal.Meta, plan rollbackPlan, task api.Task) {
+func printRollbackPlan(w io.Writer, o *rollbackOptions, meta journal.Meta, plan rollback.Plan, task api.Task) {
 	what := "imported"
-	if o.includeUnconfirmed && plan.unconfirmed > 0 {
-		what = fmt.Sprintf("%d imported + %d unconfirmed", plan.imported, plan.unconfirmed)
+	if o.includeUnconfirmed && plan.Unconfirmed > 0 {
+		what = fmt.Sprintf("%d imported + %d unconfirmed", plan.Imported, plan.Unconfirmed)
 	}
-	fmt.Fprintf(w, "rollback of %s (%d rows, imported into task %q, id %s", o.report, plan.rows, task.TaskName, task.TaskID)
+	fmt.Fprintf(w, "rollback of %s (%d rows, imported into task %q, id %s", o.report, plan.Rows, task.TaskName, task.TaskID)
 	if !meta.StartedAt.IsZero() {
 		fmt.Fprintf(w, ", on %s", meta.StartedAt.Local().Format("2006-01-02 15:04"))
 	}
 	fmt.Fprintf(w, ", rule %d)\n", meta.Rule)
 	fmt.Fprintf(w, "  will delete %d numbers (%s), one call each, from the task, which holds %d numbers now\n",
-		plan.selected, what, task.NumberTotal)
-	sample := strings.Join(plan.sample, ", ")
-	if more := plan.selected - len(plan.sample); more > 0 {
+		plan.Selected, what, task.NumberTotal)
+	sample := strings.Join(plan.Sample, ", ")
+	if more := plan.Selected - len(plan.Sample); more > 0 {
 		sample += fmt.Sprintf(" and %d more", more)
 	}
 	fmt.Fprintf(w, "  numbers: %s\n", sample)
-	if !o.includeUnconfirmed && plan.unconfirmed > 0 {
-		fmt.Fprintf(w, "  %d unconfirmed rows are kept (add --include-unconfirmed to delete them too)\n", plan.unconfirmed)
+	if !o.includeUnconfirmed && plan.Unconfirmed > 0 {
+		fmt.Fprintf(w, "  %d unconfirmed rows are kept (add --include-unconfirmed to delete them too)\n", plan.Unconfirmed)
 	}
 	if meta.Rule == api.RuleNone {
 		fmt.Fprintln(w, "  note: the import used rule 2 (no dedupe): a number that was in the task before the import loses its earlier rows too (a delete removes every row with the number)")
-	}
-}
-
-// selectedRows yields the report rows rollback deletes.
-type selectedRows struct {
-	r                  *reports.Reader
-	includeUnconfirmed bool
-}
-
-// Next returns the next row reported imported (or unconfirmed, when
-// included), to be deleted by the number the import sent.
-func (s *selectedRows) Next() (importer.Record, error) {
-	for {
-		rec, err := s.r.Next()
-		if err != nil {
-			return rec, err
-		}
-		if !wanted(rec.Status, s.includeUnconfirmed) {
-			continue
-		}
-		rec.Status, rec.Reason = importer.Valid, ""
-		if rec.Normalized == "" {
-			rec.Status, rec.Reason = importer.Invalid, "the report gives no normalized number for this row"
-		}
-		return rec, nil
 	}
 }

@@ -201,7 +201,6 @@ func TestRollbackRefusals(t *testing.T) {
 		stderr string
 	}{
 		{"off a terminal without --yes", journal.Meta{TaskID: task, NumberTotalAfter: 1, Imported: 1}, nil, exitUsage, "add --yes"},
-		{"dry run", journal.Meta{TaskID: task, DryRun: true}, []string{"--yes"}, exitFailed, "dry run"},
 		{"count after not recorded", journal.Meta{TaskID: task, Imported: 1}, []string{"--yes"}, exitFailed, "not recorded"},
 		{"report over itself", journal.Meta{TaskID: task, NumberTotalAfter: 1}, []string{"--yes", "--report", "SELF"}, exitUsage, "overwrite"},
 	}
