@@ -289,10 +289,10 @@ func BenchmarkReadFile(b *testing.B) {
 	if p == "" {
 		b.Skip("set M7_READ_FILE (and M7_GEN_DIR to generate it)")
 	}
-	rule, _ := strconv.Atoi(os.Getenv("M7_RULE"))
+	keep := os.Getenv("M7_RULE") == "2" // rule 2 keeps repeats
 	rows := 0
 	for b.Loop() {
-		r, err := Open(context.Background(), p, Options{KeepRepeats: rule == 2})
+		r, err := Open(context.Background(), p, Options{KeepRepeats: keep})
 		if err != nil {
 			b.Fatal(err)
 		}
