@@ -107,7 +107,7 @@ func screenshot(name string) chromedp.Action[chromedp.Void] {
 		if dir == "" {
 			return nil
 		}
-		buf, err := chromedp.FullScreenshot(90)(ctx, tg)
+		buf, err := chromedp.FullScreenshot(100)(ctx, tg) // quality 100: PNG
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,9 @@ func screenshot(name string) chromedp.Action[chromedp.Void] {
 func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		for {
-			text, err := chromedp.Text(chromedp.CSS(sel))(ctx, tg)
+			// Read in one script: the page replaces these nodes as it
+			// renders, so a node found by a query may be gone when read.
+			text, err := chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(sel)+`) || {}).innerText || ''`)(ctx, tg)
 			if err != nil {
 				return err
 			}

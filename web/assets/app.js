@@ -318,7 +318,7 @@
       count('rows', c.rows, t('rows')), count('valid', c.valid, t('valid')),
       count('invalid', c.invalid, t('invalid')), count('duplicate', c.duplicate, t('duplicate')));
     const rows = (c.problems || []).map((p) => el('tr', { class: 'st-' + p.status },
-      el('td', { class: 'num', text: String(p.row) }), el('td', { text: p.name }), el('td', { class: 'mono', text: p.number }),
+      el('td', { class: 'rownum', text: String(p.row) }), el('td', { text: p.name }), el('td', { class: 'mono', text: p.number }),
       el('td', null, el('span', { class: 'badge ' + p.status, text: t(p.status) })), el('td', { text: p.reason })));
     $('problems').tBodies[0].replaceChildren(...rows);
     $('problems-empty').hidden = c.problems_total > 0;
@@ -535,7 +535,7 @@
         return el('tr', { 'data-import': im.id },
           el('td', { text: when }), el('td', { text: im.file || '' }), el('td', { text: im.task_name || im.task_id || '' }),
           el('td', null, el('span', { class: 'badge ' + (im.state || ''), text: t('state' + cap(st || 'done')) })),
-          el('td', { class: 'num', text: n(im.imported) + ' / ' + n(im.rows) }), links, act);
+          el('td', { class: 'rownum', text: n(im.imported) + ' / ' + n(im.rows) }), links, act);
       });
       $('history').tBodies[0].replaceChildren(...rows);
       if (!list.length) $('history-status').textContent = t('historyEmpty');
