@@ -1,142 +1,142 @@
 // Package settle is the numberTotal proof: under dedupe rule 2 every batch
 // the server processes grows the task's numberTotal by exactly its rows, so
-// the count says which batches of unknown fate landed. It is the one home
-// of that arithmetic, used by the uploader during a run and by the journal
-// on --resume.
+// the count says which batches of unknown fate landed — provided that no
+// two sets of batches that can be in doubt together add up to nearly the
+// same number of rows. This package is the one home of that arithmetic:
+// the batch sizes that keep sets apart (Sizes), the proof itself (Decide),
+// and the bookkeeping of one run (Tracker), used by the uploader during a
+// run and by the job on --resume.
+//
+// The proof assumes that nobody else writes to the task meanwhile, and that
+// a request the server has not finished within the grace period after it
+// was sent never will be (the API has no idempotency key): a batch the
+// count shows as not landed is resent only once the grace period since its
+// last attempt began has passed.
 package settle
 
 import (
-	"context"
+	"fmt"
+	"slices"
 	"sort"
-	"sync"
+	"strings"
 )
 
-// Decide works out which batches of unknown fate the server processed,
-// under dedupe rule 2 where a processed batch adds exactly its rows to the
-// task's numberTotal. unknown maps batch numbers to their rows; delta is
-// how much more the task holds than it would if none of them had been
-// processed. It returns the batches on which every subset adding up to
-// delta agrees (true: processed, false: not); the others stay unknown.
-// With no fitting subset (someone else changed the task) it decides
-// nothing.
-func Decide(unknown map[int]int, delta int) map[int]bool {
-	if len(unknown) == 0 || len(unknown) > 16 || delta < 0 {
-		return nil
+// Tolerance is how many rows a landed set of batches may differ from the
+// task's growth and still be recognised: the server may drop a few rows of
+// a batch (NOTES: settling by count when the server drops a few rows).
+const Tolerance = 3
+
+// MaxSlots is the most batches that can be in flight (or in doubt) at once.
+const MaxSlots = 8
+
+// offsetStep is the smallest difference between two slots' sizes.
+const offsetStep = 8
+
+// Sizes returns the batch size of each slot for up to want batches in
+// flight at once under rule 2: slot k holds batches of max − o_k rows with
+// offsets 0, 8, 16, 32, 64, …, so that any two different sets of slots add
+// up to sizes more than 2×Tolerance apart and the count growth names the
+// set that landed. With a max too small for want slots, fewer are
+// returned (at least one).
+func Sizes(max, want int) []int {
+	want = min(want, MaxSlots)
+	sizes := []int{max}
+	for k := 1; k < want; k++ {
+		off := offsetStep << (k - 1) // 8, 16, 32, …
+		if max-off < 1 {
+			break
+		}
+		next := append(slices.Clone(sizes), max-off)
+		if !Distinct(next) {
+			break
+		}
+		sizes = next
+	}
+	return sizes
+}
+
+// Distinct reports whether every two different subsets of sizes add up
+// to sums more than 2×Tolerance apart.
+func Distinct(sizes []int) bool {
+	sums := subsetSums(sizes)
+	sort.Ints(sums)
+	for i := 1; i < len(sums); i++ {
+		if sums[i]-sums[i-1] <= 2*Tolerance {
+			return false
+		}
+	}
+	return true
+}
+
+func subsetSums(sizes []int) []int {
+	sums := make([]int, 1<<len(sizes))
+	for mask := 1; mask < len(sums); mask++ {
+		low := mask & -mask
+		i := bitIndex(low)
+		sums[mask] = sums[mask^low] + sizes[i]
+	}
+	return sums
+}
+
+func bitIndex(x int) int {
+	n := 0
+	for x > 1 {
+		x >>= 1
+		n++
+	}
+	return n
+}
+
+// Decide names the batches of unknown fate that landed: unknown maps batch
+// numbers to their rows, delta is how much the task grew beyond what the
+// batches known to be imported account for. It returns the one set of
+// batches whose rows add up to delta within Tolerance (landed[seq] true
+// for those, false for the rest of unknown); ok is false when no set fits
+// (someone else changed the task) or more than one does.
+func Decide(unknown map[int]int, delta int) (landed map[int]bool, ok bool) {
+	if len(unknown) > 16 {
+		return nil, false
 	}
 	seqs := make([]int, 0, len(unknown))
 	for s := range unknown {
 		seqs = append(seqs, s)
 	}
 	sort.Ints(seqs)
-	var matches []uint32
-	for mask := uint32(0); mask < 1<<len(seqs); mask++ {
+	match, found := 0, 0
+	for mask := 0; mask < 1<<len(seqs); mask++ {
 		sum := 0
 		for i, s := range seqs {
 			if mask&(1<<i) != 0 {
 				sum += unknown[s]
 			}
 		}
-		if sum == delta {
-			matches = append(matches, mask)
+		if sum-delta <= Tolerance && delta-sum <= Tolerance {
+			match, found = mask, found+1
 		}
 	}
-	if len(matches) == 0 {
-		return nil
+	if found != 1 {
+		return nil, false
 	}
-	out := map[int]bool{}
+	landed = make(map[int]bool, len(seqs))
 	for i, s := range seqs {
-		in := matches[0]&(1<<i) != 0
-		agree := true
-		for _, m := range matches[1:] {
-			if (m&(1<<i) != 0) != in {
-				agree = false
-				break
-			}
-		}
-		if agree {
-			out[s] = in
-		}
+		landed[s] = match&(1<<i) != 0
 	}
-	return out
+	return landed, true
 }
 
-// Settlement settles, during a rule-2 run, batches whose reply was
-// ambiguous: it stops new sends, waits for those in flight, reads the
-// task's numberTotal and compares it with what the batches known to be
-// imported account for. A batch found unprocessed is resent (safe: the
-// server never got it); one found processed is imported; one that cannot
-// be told apart stays unconfirmed. It assumes nobody else adds to or
-// removes from the task during the run.
-type Settlement struct {
-	gate  sync.RWMutex // sends hold it shared (Enter/Leave); a settlement holds it alone
-	count func(ctx context.Context) (int, error)
-
-	mu       sync.Mutex
-	expected int         // numberTotal if no unknown batch was processed
-	unknown  map[int]int // batch -> rows, fate unknown
-	verdict  map[int]bool
-	broken   bool // the count stopped adding up: settle nothing more
-}
-
-// NewSettlement starts settling from the task's numberTotal just before
-// the run's first send. Batches left of unknown fate by an earlier run do
-// not matter: they are never resent, so every change from now on is this
-// run's.
-func NewSettlement(count func(ctx context.Context) (int, error), numberTotalNow int) *Settlement {
-	return &Settlement{count: count, expected: numberTotalNow, unknown: map[int]int{}, verdict: map[int]bool{}}
-}
-
-// Imported records that a batch of rows was imported for certain.
-func (s *Settlement) Imported(rows int) {
-	s.mu.Lock()
-	s.expected += rows
-	s.mu.Unlock()
-}
-
-// Settle decides the fate of batch seq (rows long) after an ambiguous
-// reply; ok is false when it cannot be told. The caller must not hold the
-// gate.
-func (s *Settlement) Settle(ctx context.Context, seq, rows int) (processed, ok bool) {
-	s.mu.Lock()
-	s.unknown[seq] = rows
-	s.mu.Unlock()
-
-	s.gate.Lock() // no batch in flight from here on
-	defer s.gate.Unlock()
-	s.mu.Lock()
-	v, done := s.verdict[seq]
-	delete(s.verdict, seq) // a resent batch's fate is open again
-	broken := s.broken
-	s.mu.Unlock()
-	if done || broken {
-		return v, done
+// Mismatch explains a growth that no set of the batches in doubt explains.
+func Mismatch(unknown map[int]int, delta int) string {
+	seqs := make([]int, 0, len(unknown))
+	for s := range unknown {
+		seqs = append(seqs, s)
 	}
-	n, err := s.count(ctx)
-	if err != nil {
-		return false, false
+	sort.Ints(seqs)
+	parts := make([]string, len(seqs))
+	total := 0
+	for i, s := range seqs {
+		parts[i] = fmt.Sprintf("batch %d: %d rows", s, unknown[s])
+		total += unknown[s]
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delta := n - s.expected
-	verdicts := Decide(s.unknown, delta)
-	if verdicts == nil && delta != 0 {
-		s.broken = true
-	}
-	for b, p := range verdicts {
-		if p {
-			s.expected += s.unknown[b]
-		}
-		delete(s.unknown, b)
-		s.verdict[b] = p
-	}
-	v, done = s.verdict[seq]
-	delete(s.verdict, seq)
-	return v, done
+	return fmt.Sprintf("the task grew by %d numbers, which no set of the batches in doubt explains (%s; between 0 and %d expected): another import into the same task?",
+		delta, strings.Join(parts, ", "), total)
 }
-
-// Enter is called before a batch is sent: a settlement waits until every
-// batch that entered has left, so that the count it reads is final.
-func (s *Settlement) Enter() { s.gate.RLock() }
-
-// Leave is called once a batch's attempt is over.
-func (s *Settlement) Leave() { s.gate.RUnlock() }

@@ -42,9 +42,9 @@ type checkRequest struct {
 // checkOptions are what a check's outcome depends on; their hash names
 // the check's folder.
 type checkOptions struct {
-	Sheet   string  `json:"sheet"`
-	Mapping mapping `json:"mapping"`
-	Rule    int     `json:"rule"`
+	Sheet   string   `json:"sheet"`
+	Mapping mapping  `json:"mapping"`
+	Rule    api.Rule `json:"rule"`
 	// Lang is the page's language. phase 2: pass it to the importer so
 	// that reasons follow Accept-Language (NOTES.md, "language of
 	// reasons").
@@ -82,7 +82,7 @@ type checkReply struct {
 	Offset   int       `json:"offset"`
 	Limit    int       `json:"limit"`
 	Sheet    string    `json:"sheet"`
-	Rule     int       `json:"rule"`
+	Rule     api.Rule  `json:"rule"`
 }
 
 // Files of a check's folder (DataDir/uploads/ID/checks/KEY/).
@@ -151,10 +151,11 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) (*checkReply, err
 	}
 	opts := checkOptions{Sheet: req.Sheet, Mapping: req.Mapping, Rule: api.RuleThisTask, Lang: pageLang(r)}
 	if req.Rule != nil {
-		if *req.Rule < api.RuleAllTasks || *req.Rule > api.RuleNone {
+		rule, err := api.ParseRule(*req.Rule)
+		if err != nil {
 			return nil, badRequest("rule", "rule %d: want 0 (skip numbers in any task), 1 (skip numbers already in this task) or 2 (keep every row)", *req.Rule)
 		}
-		opts.Rule = *req.Rule
+		opts.Rule = rule
 	}
 	dir, counts, err := s.runCheck(r.Context(), meta, opts)
 	if err != nil {
@@ -220,7 +221,7 @@ func importerMap(m mapping) map[importer.Field]string {
 // that memory does not grow with the file.
 func (s *Server) writeCheck(ctx context.Context, meta *fileMeta, opts checkOptions, dir string) (checkCounts, error) {
 	var counts checkCounts
-	rd, err := importer.Open(ctx, s.filePath(meta), importer.Options{Sheet: opts.Sheet, Map: importerMap(opts.Mapping), Rule: opts.Rule})
+	rd, err := importer.Open(ctx, s.filePath(meta), importer.Options{Sheet: opts.Sheet, Map: importerMap(opts.Mapping), KeepRepeats: !opts.Rule.DedupesInFile()})
 	if err != nil {
 		if errors.Is(err, importer.ErrBadOption) {
 			err = fieldErr("mapping", err)

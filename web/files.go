@@ -21,7 +21,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/importer"
 )
 
@@ -208,7 +207,7 @@ func (s *Server) inspect(ctx context.Context, m *fileMeta, sheet string) (*fileI
 	path := s.filePath(m)
 	info := &fileInfo{ID: m.ID, Name: m.Name, Size: m.Size, Format: formatOf(m.Name), Sheets: []string{}, MaxUpload: s.cfg.MaxUpload}
 	// Rule 2: no dedupe set is needed to look at the header.
-	rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, Rule: api.RuleNone})
+	rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, KeepRepeats: true})
 	if err != nil {
 		return nil, s.userError(m, err)
 	}
@@ -271,7 +270,7 @@ func preview(ctx context.Context, path, sheet string, ncols int) ([][]string, er
 	ncols = min(ncols, previewCols)
 	rows := [][]string{}
 	for first := 0; first < ncols; first += 3 {
-		rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, NoHeader: true, Rule: api.RuleNone,
+		rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, NoHeader: true, KeepRepeats: true,
 			Map: map[importer.Field]string{
 				importer.FieldName:        strconv.Itoa(first + 1),
 				importer.FieldRemark:      strconv.Itoa(first + 2),

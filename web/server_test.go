@@ -122,7 +122,7 @@ func TestCheckCountsAndProblemsMatchTheImporter(t *testing.T) {
 	f := e.uploadOK(t, "leads.csv", readFile(t, sample))
 
 	// What the importer itself says of the file, under rule 1.
-	rd, err := importer.Open(context.Background(), sample, importer.Options{Rule: 1})
+	rd, err := importer.Open(context.Background(), sample, importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
