@@ -16,6 +16,12 @@ const MaxSize = api.MaxImportRows
 type Batch struct {
 	// Seq is the 1-based batch number, as the report's batch column shows it.
 	Seq int
+	// Slot is the in-flight slot the batch was cut for (see settle.Sizes);
+	// Alone marks a batch whose size is not its slot's (the last, short
+	// batch; one sized by an earlier run), which is sent with nothing else
+	// in flight so that its fate can always be told.
+	Slot  int
+	Alone bool
 	// Records are the batch's rows in file order.
 	Records []importer.Record
 }
@@ -42,8 +48,21 @@ func New(size int) (*Chunker, error) {
 	return &Chunker{size: size}, nil
 }
 
-// Size is the largest batch the Chunker makes.
+// Size is the size of the batch being filled.
 func (c *Chunker) Size() int { return c.size }
+
+// Empty reports whether no record waits in the batch being filled.
+func (c *Chunker) Empty() bool { return len(c.cur) == 0 }
+
+// SetSize sets the size of the batch being filled (1..MaxSize); it is for
+// the first record of a batch, before Add.
+func (c *Chunker) SetSize(n int) error {
+	if n < 1 || n > MaxSize {
+		return fmt.Errorf("batch size %d: must be between 1 and %d", n, MaxSize)
+	}
+	c.size = n
+	return nil
+}
 
 // Next is the sequence number the batch being filled will get.
 func (c *Chunker) Next() int { return c.seq + 1 }

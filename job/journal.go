@@ -1,10 +1,14 @@
 package job
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/m7import/m7import/settle"
 
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
@@ -12,18 +16,19 @@ import (
 
 // openJournal starts the journal of an import, or reopens it for
 // --resume, after checking that the rerun is the same import. It returns
-// the task's numberTotal before the first run began. These are the
+// the task's numberTotal before the first run began, and the count this
+// run starts from (after settling what an interrupted run left in doubt). These are the
 // resume / refuse / --force rules of README's "crash safety".
-func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha string, before int) (*journal.Journal, func(), int, error) {
+func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha string, before int) (*journal.Journal, func(), int, int, error) {
 	o := r.opts
 	path := journal.Path(r.report)
 	unlock, err := journal.Lock(path)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%s: %w", r.input, err)
+		return nil, nil, 0, 0, fmt.Errorf("%s: %w", r.input, err)
 	}
-	fail := func(err error) (*journal.Journal, func(), int, error) {
+	fail := func(err error) (*journal.Journal, func(), int, int, error) {
 		unlock()
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	cols := map[string]string{}
 	for f, h := range rd.Columns() {
@@ -36,12 +41,12 @@ func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha stri
 	}
 	jopts := journal.Options{ResendUnconfirmed: o.ResendUnconfirmed}
 	prior, err := journal.Read(path)
-	fresh := func() (*journal.Journal, func(), int, error) {
+	fresh := func() (*journal.Journal, func(), int, int, error) {
 		j, err := journal.Create(path, r.input, id, before, jopts)
 		if err != nil {
 			return fail(err)
 		}
-		return j, unlock, before, nil
+		return j, unlock, before, before, nil
 	}
 	switch {
 	case errors.Is(err, journal.ErrNoJournal):
@@ -74,7 +79,9 @@ func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha stri
 	}
 	var settled map[int]bool
 	if id.Rule.CountsEveryRow() {
-		settled = prior.Settle(before)
+		if settled, before, err = r.settlePrior(ctx, prior, before); err != nil {
+			return fail(err)
+		}
 	}
 	j, err := journal.Resume(path, prior, settled, before, jopts)
 	if err != nil {
@@ -87,5 +94,45 @@ func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha stri
 		}
 	}
 	r.notice(fmt.Sprintf("resuming %s: %d batches already imported", r.input, imported))
-	return j, unlock, prior.NumberTotalBefore, nil
+	return j, unlock, prior.NumberTotalBefore, before, nil
+}
+
+// settlePrior settles, before a rule-2 run resumes, the batches the
+// interrupted run left of unknown fate: those the task's count shows
+// landed are imported; those it shows did not land are resent, but only
+// once the grace period since their last attempt began has passed (the
+// server may still have been working on them), so a resume started
+// sooner waits for it, saying so. It returns the verdicts and the count
+// the resumed run starts from.
+func (r *fileRun) settlePrior(ctx context.Context, prior *journal.Log, numberTotal int) (map[int]bool, int, error) {
+	count := countNow(r.client, r.task.TaskID)
+	for {
+		unknown, delta, last := prior.InDoubt(numberTotal)
+		if len(unknown) == 0 {
+			return nil, numberTotal, nil
+		}
+		landed, ok := settle.Decide(unknown, delta)
+		if !ok {
+			r.warn(fmt.Sprintf("%s: %d batches sent by the interrupted run stay unconfirmed and are not resent: %s", r.input, len(unknown), settle.Mismatch(unknown, delta)))
+			return nil, numberTotal, nil
+		}
+		allLanded := true
+		for _, l := range landed {
+			allLanded = allLanded && l
+		}
+		wait := last.Add(r.opts.Grace).Sub(r.opts.Now())
+		if allLanded || wait <= 0 {
+			return landed, numberTotal, nil
+		}
+		r.notice(fmt.Sprintf("resuming %s: waiting %s for the server to finish what the interrupted run sent %s ago, before resending it",
+			r.input, wait.Round(time.Second), r.opts.Now().Sub(last).Round(time.Second)))
+		if err := settle.Sleep(ctx, wait); err != nil {
+			return nil, 0, fmt.Errorf("%s: stopped while waiting to settle the interrupted run: %w", r.input, err)
+		}
+		n, err := count(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		numberTotal = n
+	}
 }

@@ -29,8 +29,16 @@ type Options struct {
 	Operator string
 	// BatchSize is the most rows per import call.
 	BatchSize int
-	// Concurrency is how many batches may be in flight at once.
+	// Concurrency is how many batches may be in flight at once; 0 is
+	// auto: as many as Rate and the observed latency need, at most
+	// MaxAutoConcurrency.
 	Concurrency int
+	// Rate is the limiter's calls per second (0: none), for auto.
+	Rate float64
+	// Grace is how long after an attempt began the server may still be
+	// processing it (default 3× Timeout): under rule 2 a batch the count
+	// shows as not landed is resent only after it.
+	Grace time.Duration
 	// MaxRetries, RetryInitial and RetryMax are the retry schedule.
 	MaxRetries             int
 	RetryInitial, RetryMax time.Duration
@@ -71,11 +79,19 @@ type Summary struct {
 	Rule   api.Rule `json:"rule"`
 	DryRun bool     `json:"dry_run"`
 	pipeline.Counts
-	ElapsedMS         int64  `json:"elapsed_ms"`
-	NumberTotalBefore *int   `json:"number_total_before"`
-	NumberTotalAfter  *int   `json:"number_total_after"`
-	ExitCode          int    `json:"exit_code"`
-	Error             string `json:"error,omitempty"`
+	ElapsedMS         int64 `json:"elapsed_ms"`
+	NumberTotalBefore *int  `json:"number_total_before"`
+	NumberTotalAfter  *int  `json:"number_total_after"`
+	// KeptByServer is how much the task grew during this run.
+	KeptByServer int `json:"kept_by_server"`
+	// SettledByCount is how many batches whose reply was lost the task's
+	// numberTotal showed as imported.
+	SettledByCount int `json:"settled_by_count"`
+	// Mismatch, under rule 2, says how the task's growth differs from what
+	// this run imported.
+	Mismatch string `json:"mismatch,omitempty"`
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
 }
 
 var _ pipeline.RecordWriter = (*reports.File)(nil)
@@ -83,6 +99,7 @@ var _ pipeline.RecordWriter = (*reports.File)(nil)
 // fileRun is the state of one File call.
 type fileRun struct {
 	opts   Options
+	client *api.Client
 	input  string
 	report string
 	task   api.Task
@@ -109,6 +126,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Grace <= 0 {
+		o.Grace = DefaultGrace(o.Timeout)
+	}
 	o.Read.KeepRepeats = !o.Rule.DedupesInFile()
 	start := o.Now()
 	sum = Summary{File: input, Rule: o.Rule, DryRun: o.DryRun, Report: o.Report}
@@ -119,7 +139,7 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 			sum.Error = err.Error()
 		}
 	}()
-	r := &fileRun{opts: o, input: input, report: o.Report}
+	r := &fileRun{opts: o, client: client, input: input, report: o.Report}
 	if reports.SameFile(r.report, input) {
 		return sum, Usagef("--report %s is the input file itself: choose another report path", r.report)
 	}
@@ -149,9 +169,25 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		refused = fmt.Sprintf("not sent: %d of %d rows invalid, over --max-invalid %s", pre.invalid, pre.rows, o.MaxInvalid)
 	}
 
-	var up *upload.Uploader
-	var meta journal.Meta
-	if !o.DryRun && refused == "" {
+	// The report exists (as a temp file beside its path) before any call.
+	out, err := reports.Create(r.report, o.ReportFormat)
+	if err != nil {
+		return sum, err
+	}
+	defer out.Abort()
+
+	popts := pipeline.Options{
+		BatchSize: o.BatchSize, Concurrency: max(o.Concurrency, 1), DrainTimeout: o.DrainTimeout,
+		Progress: o.Progress, SendNothing: refused != "", SkipReason: refused,
+	}
+	var (
+		led     *journal.Journal
+		tracker *settle.Tracker
+		meta    journal.Meta
+		runBase int
+	)
+	sending := !o.DryRun && refused == ""
+	if sending {
 		task, err := resolve(ctx)
 		if err != nil {
 			return sum, err
@@ -160,53 +196,61 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		sum.TaskID = task.TaskID
 		before := task.NumberTotal
 		sum.NumberTotalBefore = &before
-		ucfg := upload.Config{
-			TaskID: task.TaskID, Rule: o.Rule, Operator: o.Operator,
-			MaxRetries: o.MaxRetries, InitialInterval: o.RetryInitial, MaxInterval: o.RetryMax,
-		}
-		if o.Rule.CountsEveryRow() {
-			ucfg.Settle = settle.NewSettlement(countNow(client, task.TaskID), before)
-		}
-		if up, err = upload.New(client, ucfg); err != nil {
-			return sum, err
-		}
-		meta = journal.Meta{Input: input, InputSHA256: pre.sha256, Report: r.report, TaskID: task.TaskID, TaskName: task.TaskName,
-			Rule: o.Rule, BatchSize: o.BatchSize, Operator: o.Operator, NumberTotalBefore: before, StartedAt: start}
 		if o.CheckAgents {
 			if err := pre.checkAgents(ctx, client, input, r.warn); err != nil {
 				r.warn(fmt.Sprintf("could not check agents: %v", err))
 			}
 		}
-	}
-
-	var led *journal.Journal
-	if up != nil {
-		j, unlock, before, err := r.openJournal(ctx, rd, pre.sha256, *sum.NumberTotalBefore)
+		j, unlock, firstBefore, base, err := r.openJournal(ctx, rd, pre.sha256, before)
 		if err != nil {
 			return sum, err
 		}
 		defer unlock()
 		defer j.Close()
-		led, meta.NumberTotalBefore = j, before
+		led, runBase = j, base
+		meta = journal.Meta{Input: input, InputSHA256: pre.sha256, Report: r.report, TaskID: task.TaskID, TaskName: task.TaskName,
+			Rule: o.Rule, BatchSize: o.BatchSize, Operator: o.Operator, NumberTotalBefore: firstBefore, StartedAt: start}
+		// Written before the first call, so that even a run killed at once
+		// can be rolled back; rewritten with the final counts at the end.
+		if err := journal.WriteMeta(r.report, meta); err != nil {
+			return sum, fmt.Errorf("write report side file: %w", err)
+		}
+		ucfg := upload.Config{
+			TaskID: task.TaskID, Rule: o.Rule, Operator: o.Operator,
+			MaxRetries: o.MaxRetries, InitialInterval: o.RetryInitial, MaxInterval: o.RetryMax,
+			Attempt: j.Attempt, Now: o.Now,
+		}
+		slots := o.Concurrency
+		if slots == 0 {
+			auto := &autoInFlight{rate: o.Rate, limit: MaxAutoConcurrency, warn: r.warn}
+			slots, popts.InFlight, ucfg.Observe = MaxAutoConcurrency, auto.inFlight, auto.observe
+		}
+		popts.Concurrency = slots
+		if o.Rule.CountsEveryRow() {
+			// Batches that can be in doubt together never look alike: each
+			// slot has its own size, and the count names the set that landed.
+			popts.Sizes, popts.Alone = settle.Sizes(o.BatchSize, slots), true
+			tracker = settle.NewTracker(countNow(client, task.TaskID), base, settle.TrackerOptions{Grace: o.Grace, Now: o.Now})
+			ucfg.Tracker = tracker
+		}
+		up, err := upload.New(client, ucfg)
+		if err != nil {
+			return sum, err
+		}
+		popts.Sender, popts.Ledger, popts.Planned = up, j, j.Planned
 	}
 
-	out, err := reports.Create(r.report, o.ReportFormat)
-	if err != nil {
-		return sum, fmt.Errorf("create report: %w", err)
-	}
-	defer out.Abort()
-
-	popts := pipeline.Options{
-		BatchSize: o.BatchSize, Concurrency: o.Concurrency, DrainTimeout: o.DrainTimeout,
-		Progress: o.Progress, SendNothing: refused != "", SkipReason: refused,
-	}
-	if up != nil {
-		popts.Sender, popts.Ledger = up, led
-	}
 	res, runErr := pipeline.Run(ctx, rd, out, popts)
 	sum.Counts = res.Counts
+	if tracker != nil {
+		sum.SettledByCount = tracker.SettledByCount()
+	}
 	if err := out.Commit(); err != nil {
-		return sum, fmt.Errorf("write report %s: %w", r.report, err)
+		if led != nil {
+			return sum, WithHint(fmt.Errorf("%w; the journal %s keeps the record of what was sent", err, journal.Path(r.report)),
+				"free space (or fix the folder), then run the same command with --resume to write the report")
+		}
+		return sum, err
 	}
 
 	if led != nil && res.Stopped == nil && runErr == nil {
@@ -214,15 +258,18 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 			return sum, err
 		}
 	}
-	if up != nil {
+	var mismatch error
+	if sending {
 		// The server may drop repeats silently: its count is the truth.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.Timeout)
-		after, err := tasks.ByID(actx, client, up.TaskID())
+		after, err := tasks.ByID(actx, client, r.task.TaskID)
 		cancel()
 		if err == nil {
 			n := after.NumberTotal
 			sum.NumberTotalAfter = &n
 			meta.NumberTotalAfter = n
+			sum.KeptByServer = n - runBase
+			mismatch = r.reconcile(&sum, res.Counts, n-runBase)
 		}
 		meta.Imported, meta.Unconfirmed, meta.FinishedAt = res.Imported, res.Unconfirmed, o.Now()
 		if err := journal.WriteMeta(r.report, meta); err != nil {
@@ -235,7 +282,7 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		// The report holds every row read before the problem, and what
 		// happened to each: nothing sent goes unaccounted for.
 		return sum, fmt.Errorf("%w (the report %s has the %d rows read before it)", runErr, r.report, res.Rows)
-	case refused != "":
+	case refused != "" && o.MaxInvalid.Set() && pre != nil:
 		return sum, &Error{Code: CodeRefused, Err: errors.New(input + ": " + strings.TrimPrefix(refused, "not sent: "))}
 	case res.Stopped != nil:
 		err := fmt.Errorf("%s: stopped: %w", input, res.Stopped)
@@ -247,8 +294,47 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		return sum, &Error{Code: CodeIncomplete, Err: fmt.Errorf("%s: %d rows unconfirmed (their batch may or may not have been imported; not resent under rule 2); %d failed, %d skipped; see %s", input, res.Unconfirmed, res.Failed, res.Skipped, r.report)}
 	case res.Failed+res.Unconfirmed+res.Skipped > 0:
 		return sum, &Error{Code: CodeIncomplete, Err: fmt.Errorf("%s: %d failed, %d unconfirmed, %d skipped rows; see %s", input, res.Failed, res.Unconfirmed, res.Skipped, r.report)}
+	case mismatch != nil:
+		return sum, mismatch
 	}
 	return sum, nil
+}
+
+// reconcile compares the task's growth during this run with what this run
+// imported. Under rule 2 every imported row adds one number: any other
+// growth means rows twice, another writer, or rows missing, and is a
+// warning, a line of the summary and exit status 3. Under rules 0 and 1
+// the server drops numbers it already holds, so a smaller growth is
+// normal and only said.
+func (r *fileRun) reconcile(sum *Summary, c pipeline.Counts, grew int) error {
+	low, high := c.ImportedThisRun, c.ImportedThisRun+c.UnconfirmedThisRun
+	if !r.opts.Rule.CountsEveryRow() {
+		return nil
+	}
+	if grew >= low && grew <= high {
+		return nil
+	}
+	var what string
+	switch {
+	case grew > high:
+		what = fmt.Sprintf("the task grew by %d numbers during this run, %d more than the %d rows it imported: rows imported twice, or another import into the same task meanwhile", grew, grew-high, high)
+	default:
+		what = fmt.Sprintf("the task grew by %d numbers during this run, %d fewer than the %d rows reported imported: rows missing from the task, or numbers deleted from it meanwhile", grew, low-grew, low)
+	}
+	sum.Mismatch = what
+	r.warn(r.input + ": " + what)
+	return &Error{Code: CodeIncomplete, Err: fmt.Errorf("%s: %s; check the task in the 7moor console (report: %s)", r.input, what, r.report)}
+}
+
+// DefaultGrace is the grace period derived from the request timeout: an
+// attempt may still be running on the server for a while after the client
+// gave up on it. It is an assumption, not a proof (the API has no
+// idempotency key); --grace overrides it.
+func DefaultGrace(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return 3 * timeout
 }
 
 // WithReadHint adds what to try for the reader's common refusals.

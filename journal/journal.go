@@ -20,7 +20,6 @@ import (
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/pipeline"
-	"github.com/m7import/m7import/settle"
 )
 
 // Identity is what makes two runs the same import: resuming is allowed
@@ -104,6 +103,7 @@ type entry struct {
 	NumberTotal *int `json:"number_total,omitempty"`
 	// batches
 	Batch     int    `json:"batch,omitempty"`
+	Slot      *int   `json:"slot,omitempty"`
 	FirstRow  int    `json:"first_row,omitempty"`
 	LastRow   int    `json:"last_row,omitempty"`
 	Rows      int    `json:"rows,omitempty"`
@@ -117,11 +117,18 @@ type BatchState struct {
 	FirstRow  int
 	LastRow   int
 	Rows      int
+	Slot      int
 	State     string // sending, imported, failed or unconfirmed
 	RequestID string
 	Reason    string
-	epoch     int // which run (first, or a resume) last changed it
+	// LastAttempt is when the batch's last attempt began (the time of its
+	// last sending or attempt line).
+	LastAttempt time.Time
+	epoch       int // which run (first, or a resume) last changed it
 }
+
+// cut is how a batch was cut: its rows and slot.
+type cut struct{ rows, slot int }
 
 // Log is a journal as read back.
 type Log struct {
@@ -131,6 +138,9 @@ type Log struct {
 	NumberTotalBefore int
 	Batches           map[int]*BatchState
 	Complete          bool
+	// cuts are the rows and slot of every batch ever cut, sent or not:
+	// a resumed run cuts them the same way.
+	cuts map[int]cut
 	// base is the task's numberTotal when the latest run (first or
 	// resumed) began, and epoch counts the runs: Settle only weighs the
 	// batches of the latest run, since those of earlier runs that stayed
@@ -152,7 +162,7 @@ func Read(path string) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
-	log := &Log{Batches: map[int]*BatchState{}}
+	log := &Log{Batches: map[int]*BatchState{}, cuts: map[int]cut{}}
 	lines := bytes.Split(data, []byte("\n"))
 	for i, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -194,7 +204,22 @@ func (l *Log) apply(e entry) error {
 	case "complete":
 		l.Complete = true
 	case stateSending:
-		l.Batches[e.Batch] = &BatchState{Seq: e.Batch, FirstRow: e.FirstRow, LastRow: e.LastRow, Rows: e.Rows, State: stateSending, epoch: l.epoch}
+		slot := 0
+		if e.Slot != nil {
+			slot = *e.Slot
+		}
+		t, _ := time.Parse(time.RFC3339Nano, e.Time)
+		l.Batches[e.Batch] = &BatchState{Seq: e.Batch, FirstRow: e.FirstRow, LastRow: e.LastRow, Rows: e.Rows, Slot: slot,
+			State: stateSending, LastAttempt: t, epoch: l.epoch}
+		l.cuts[e.Batch] = cut{rows: e.Rows, slot: slot}
+	case "attempt":
+		if b := l.Batches[e.Batch]; b != nil {
+			b.LastAttempt, _ = time.Parse(time.RFC3339Nano, e.Time)
+			if b.State == stateFailed {
+				b.State = stateSending
+			}
+			b.epoch = l.epoch
+		}
 	case stateImported, stateFailed, stateUnconfirmed:
 		b := l.Batches[e.Batch]
 		if b == nil {
@@ -213,15 +238,15 @@ func (l *Log) apply(e entry) error {
 	return nil
 }
 
-// Settle decides, for dedupe rule 2, which batches of unknown fate the
-// server processed, from the task's numberTotal now against the total at
-// the start of the latest run plus its batches known to be imported (under rule 2
-// every processed batch adds exactly its rows). It returns the batches it
-// can decide — true processed, false not — and leaves the others out.
-// It assumes nobody else changed the task meanwhile.
-func (l *Log) Settle(numberTotalNow int) map[int]bool {
-	unknown := map[int]int{}
-	delta := numberTotalNow - l.base
+// InDoubt returns, for dedupe rule 2, the batches of the latest run whose
+// fate is unknown (rows by batch number), how much the task has grown
+// beyond what that run's imported batches account for when it holds
+// numberTotalNow, and when the last of their attempts began. Earlier runs'
+// batches that stayed unknown are left out: they are never resent, and
+// each run starts its count afresh.
+func (l *Log) InDoubt(numberTotalNow int) (unknown map[int]int, delta int, lastAttempt time.Time) {
+	unknown = map[int]int{}
+	delta = numberTotalNow - l.base
 	for _, b := range l.Batches {
 		if b.epoch != l.epoch {
 			continue
@@ -231,9 +256,19 @@ func (l *Log) Settle(numberTotalNow int) map[int]bool {
 			delta -= b.Rows
 		case stateSending, stateUnconfirmed:
 			unknown[b.Seq] = b.Rows
+			if b.LastAttempt.After(lastAttempt) {
+				lastAttempt = b.LastAttempt
+			}
 		}
 	}
-	return settle.Decide(unknown, delta)
+	return unknown, delta, lastAttempt
+}
+
+// Planned gives the rows and slot batch seq was cut with by an earlier
+// run, so that a resumed run cuts it the same way.
+func (l *Log) Planned(seq int) (size, slot int, ok bool) {
+	c, ok := l.cuts[seq]
+	return c.rows, c.slot, ok
 }
 
 // Journal appends a run's batches to its file, each line synced before the
@@ -385,9 +420,17 @@ func (j *Journal) Prior(b *chunker.Batch) (pipeline.Outcome, bool) {
 	return pipeline.Outcome{}, false
 }
 
-// Sending records that b is about to be sent.
+// Sending records that b is about to be sent, and how it was cut.
 func (j *Journal) Sending(b *chunker.Batch) error {
-	return j.append(entry{Type: stateSending, Batch: b.Seq, FirstRow: b.FirstRow(), LastRow: b.LastRow(), Rows: len(b.Records)})
+	slot := b.Slot
+	return j.append(entry{Type: stateSending, Batch: b.Seq, FirstRow: b.FirstRow(), LastRow: b.LastRow(), Rows: len(b.Records), Slot: &slot})
+}
+
+// Attempt records that an attempt of b begins now: a resumed run waits for
+// the grace period after the last one before it may conclude that the
+// batch did not land.
+func (j *Journal) Attempt(b *chunker.Batch) error {
+	return j.append(entry{Type: "attempt", Batch: b.Seq})
 }
 
 // Done records how b ended. A batch skipped before it was sent is
@@ -431,3 +474,12 @@ func Lock(path string) (unlock func(), err error) {
 
 // ErrLocked means another process is importing with the same journal.
 var ErrLocked = errors.New("another m7import is importing with this journal right now")
+
+// Planned gives the rows and slot an earlier run cut batch seq with (see
+// Log.Planned); a new journal has none.
+func (j *Journal) Planned(seq int) (size, slot int, ok bool) {
+	if j.prior == nil {
+		return 0, 0, false
+	}
+	return j.prior.Planned(seq)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/pipeline"
+	"github.com/m7import/m7import/settle"
 )
 
 func batch(seq, first, n int) *chunker.Batch {
@@ -148,7 +149,8 @@ func TestSettleByNumberTotal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := log.Settle(tt.now)
+			unknown, delta, _ := log.InDoubt(tt.now)
+			got, _ := settle.Decide(unknown, delta)
 			if len(got) != len(tt.settled) {
 				t.Fatalf("settled %v, want %v", got, tt.settled)
 			}

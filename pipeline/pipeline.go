@@ -51,8 +51,21 @@ type Options struct {
 	// Sender uploads batches; nil makes a dry run (valid rows are reported
 	// "valid" and nothing is sent).
 	Sender Sender
-	// Concurrency is how many batches may be in flight at once.
+	// Concurrency is how many batches may be in flight at once (when
+	// Sizes is nil).
 	Concurrency int
+	// Sizes, when set, is the batch size of each in-flight slot (see
+	// settle.Sizes); its length is the most batches in flight at once.
+	Sizes []int
+	// InFlight, when set, says how many slots may be in use now
+	// (--concurrency auto); it is asked again whenever a slot frees.
+	InFlight func() int
+	// Planned, when set, gives the rows and slot an earlier run cut batch
+	// seq with (a resumed journal), so that every batch keeps its rows.
+	Planned func(seq int) (size, slot int, ok bool)
+	// Alone sends a batch whose size is not its slot's with nothing else
+	// in flight (rule 2: the count can then always tell its fate).
+	Alone bool
 	// DrainTimeout bounds how long batches already in flight may take to
 	// finish once the run is stopped.
 	DrainTimeout time.Duration
@@ -88,6 +101,13 @@ type Counts struct {
 	Skipped     int `json:"skipped"`
 	// DryRunValid counts rows reported "valid" (dry runs only).
 	DryRunValid int `json:"-"`
+	// SentThisRun counts the rows of the batches this run sent (a resumed
+	// run does not send again what an earlier run imported);
+	// ImportedThisRun and UnconfirmedThisRun those of them imported or of
+	// unknown fate.
+	SentThisRun        int `json:"sent_this_run"`
+	ImportedThisRun    int `json:"-"`
+	UnconfirmedThisRun int `json:"-"`
 	Batches     int `json:"batches"`
 	Retries     int `json:"retries"`
 }
@@ -145,38 +165,88 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 		}
 	}()
 
-	s := &state{opts: opts, w: w, results: make(map[int]*pending)}
-	batches := make(chan *chunker.Batch)
+	s := &state{opts: opts, w: w, results: make(map[int]*pending), slot: -1}
+	sending := opts.Sender != nil && !opts.SendNothing
+	sizes := opts.Sizes
+	if len(sizes) == 0 {
+		sizes = make([]int, opts.Concurrency)
+		for i := range sizes {
+			sizes[i] = opts.BatchSize
+		}
+	}
+	pool := newSlots(len(sizes), opts.InFlight)
 	var workers sync.WaitGroup
-	for range opts.Concurrency {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for b := range batches {
-				res := s.send(sendCtx, b)
-				if res.StopRun {
-					stopFeed(res.Err)
+
+	// next sizes the batch about to be filled and, when it will be sent,
+	// takes its slot: the slot's size, or the size an earlier run cut it
+	// with (then its own slot, or alone when that size is not the slot's).
+	next := func() {
+		seq := ch.Next()
+		size, want, alone := sizes[0], -1, false
+		if opts.Planned != nil {
+			if ps, pslot, ok := opts.Planned(seq); ok {
+				size = ps
+				if pslot >= 0 && pslot < len(sizes) && sizes[pslot] == ps {
+					want = pslot
+				} else {
+					alone = opts.Alone
+					want = 0
 				}
-				s.resolve(b, res)
 			}
-		}()
+		}
+		slot := -1
+		if _, known := s.prior(&chunker.Batch{Seq: seq}); sending && !known && feedCtx.Err() == nil {
+			if i, ok := pool.acquire(feedCtx, want, alone); ok {
+				slot = i
+				if want < 0 {
+					size = sizes[i]
+				}
+			}
+		}
+		ch.SetSize(size)
+		s.slot, s.alone = slot, alone
 	}
 
 	dispatch := func(b *chunker.Batch) {
+		b.Slot, b.Alone = s.slot, s.alone
 		s.addBatch(b)
+		held := b.Slot >= 0
+		release := func() {
+			if held {
+				pool.release(b.Slot, b.Alone)
+			}
+		}
 		if prior, ok := s.prior(b); ok {
+			release()
+			s.markPrior(b)
 			s.resolve(b, prior)
 			return
 		}
-		if opts.Sender == nil || opts.SendNothing || feedCtx.Err() != nil {
+		if !held || feedCtx.Err() != nil {
+			release()
 			s.resolve(b, s.unsent(feedCtx))
 			return
 		}
-		select {
-		case batches <- b:
-		case <-feedCtx.Done():
-			s.resolve(b, s.unsent(feedCtx))
+		// Recorded here, in batch order, before the batch can be sent: a
+		// resumed run cuts every batch an earlier run sent with its rows.
+		if s.opts.Ledger != nil {
+			if err := s.opts.Ledger.Sending(b); err != nil {
+				release()
+				stopFeed(err)
+				s.resolve(b, Outcome{Status: importer.Skipped, Reason: "not sent: journal: " + err.Error(), Err: err, StopRun: true})
+				return
+			}
 		}
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			res := s.send(sendCtx, b)
+			release()
+			if res.StopRun {
+				stopFeed(res.Err)
+			}
+			s.resolve(b, res)
+		}()
 	}
 
 	var readErr error
@@ -192,6 +262,9 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 		s.countRead(rec)
 		var full *chunker.Batch
 		if rec.Status == importer.Valid {
+			if ch.Empty() {
+				next()
+			}
 			rec.Batch = ch.Next()
 			full = ch.Add(rec)
 		}
@@ -208,20 +281,34 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 		}
 	}
 	if b := ch.Flush(); b != nil {
-		if readErr == nil {
-			dispatch(b)
-		} else {
+		switch {
+		case readErr != nil:
 			// The file could not be read to the end: the rows read so far
 			// are still reported, the last partial batch as never sent.
 			res := Outcome{Status: importer.Skipped, Reason: "not sent: the file could not be read to the end"}
 			if s.opts.Sender == nil && !s.opts.SendNothing {
 				res = Outcome{Status: importer.Valid}
 			}
+			if s.slot >= 0 {
+				pool.release(s.slot, s.alone)
+			}
+			b.Slot = -1
 			s.addBatch(b)
 			s.resolve(b, res)
+		default:
+			// The last, short batch is not its slot's size: it goes with
+			// nothing else in flight, so its fate can always be told.
+			if s.slot >= 0 && opts.Alone && !s.alone && len(b.Records) != sizes[s.slot] {
+				if pool.waitOthers(feedCtx, s.slot) {
+					s.alone = true
+				} else {
+					pool.release(s.slot, false)
+					s.slot = -1
+				}
+			}
+			dispatch(b)
 		}
 	}
-	close(batches)
 	workers.Wait()
 	if err := s.flush(); err != nil && readErr == nil {
 		readErr = err
@@ -233,6 +320,7 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 type pending struct {
 	left  int
 	known bool
+	prior bool // the outcome is an earlier run's
 	res   Outcome
 }
 
@@ -244,6 +332,8 @@ type state struct {
 	w    RecordWriter
 
 	// Owned by the reading loop.
+	slot   int  // the slot of the batch being filled (-1: none held)
+	alone  bool // that batch goes with nothing else in flight
 	queue  []importer.Record
 	head   int
 	counts Counts
@@ -266,11 +356,6 @@ func (s *state) prior(b *chunker.Batch) (Outcome, bool) {
 }
 
 func (s *state) send(ctx context.Context, b *chunker.Batch) Outcome {
-	if s.opts.Ledger != nil {
-		if err := s.opts.Ledger.Sending(b); err != nil {
-			return Outcome{Status: importer.Skipped, Reason: "not sent: journal: " + err.Error(), Err: err, StopRun: true}
-		}
-	}
 	res := s.opts.Sender.Send(ctx, b)
 	if s.opts.Ledger != nil {
 		if err := s.opts.Ledger.Done(b, res); err != nil && res.Err == nil {
@@ -319,6 +404,12 @@ func (s *state) push(rec importer.Record) error {
 	return nil
 }
 
+func (s *state) markPrior(b *chunker.Batch) {
+	s.mu.Lock()
+	s.results[b.Seq].prior = true
+	s.mu.Unlock()
+}
+
 func (s *state) addBatch(b *chunker.Batch) {
 	s.mu.Lock()
 	s.results[b.Seq] = &pending{left: len(b.Records)}
@@ -354,6 +445,15 @@ func (s *state) flush() error {
 				return nil
 			}
 			applyResult(rec, p.res)
+			if !p.prior && p.res.Attempts > 0 {
+				s.counts.SentThisRun++
+				switch rec.Status {
+				case importer.Imported:
+					s.counts.ImportedThisRun++
+				case importer.Unconfirmed:
+					s.counts.UnconfirmedThisRun++
+				}
+			}
 			if p.left--; p.left == 0 {
 				delete(s.results, rec.Batch)
 			}

@@ -44,9 +44,17 @@ type Config struct {
 	// lengthens the wait, never shortens it.
 	InitialInterval time.Duration
 	MaxInterval     time.Duration
-	// Settle, under rule 2, settles ambiguous replies from the task's
-	// numberTotal (see Settlement). Nil leaves them unconfirmed.
-	Settle *settle.Settlement
+	// Tracker, under rule 2, settles ambiguous replies from the task's
+	// numberTotal (see settle.Tracker). Nil leaves them unconfirmed.
+	Tracker *settle.Tracker
+	// Attempt, when set, is called before every attempt of a batch (the
+	// journal records when it began); an error stops the run.
+	Attempt func(b *chunker.Batch) error
+	// Observe, when set, gets the duration of every attempt that reached
+	// the server (for --concurrency auto).
+	Observe func(time.Duration)
+	// Now is the clock for Observe (default time.Now).
+	Now func() time.Time
 }
 
 // Uploader imports batches. It is safe for concurrent use.
@@ -90,8 +98,9 @@ func (u *Uploader) Body(b *chunker.Batch) ([]byte, error) {
 
 // Send imports one batch and reports how it ended. Cancelling ctx abandons
 // the batch: a request already written is then Unconfirmed, one never
-// written Skipped. Under rule 2 with a Settlement, an ambiguous reply is
-// settled from the task's numberTotal where that is certain.
+// written Skipped. Under rule 2 with a Tracker, an ambiguous reply is
+// settled from the task's numberTotal: imported when the count shows it
+// landed, resent when it shows it did not and the grace period has passed.
 func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome {
 	body, err := u.Body(b)
 	if err != nil {
@@ -99,36 +108,33 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome 
 	}
 	var res pipeline.Outcome
 	budget := u.cfg.MaxRetries
+	tr := u.cfg.Tracker
+	if !u.cfg.Rule.CountsEveryRow() {
+		tr = nil
+	}
 	for {
-		st := u.cfg.Settle
-		if st != nil {
-			st.Enter()
-		}
-		maybeSent, err := u.try(ctx, body, budget, &res)
-		if st != nil {
-			if err == nil {
-				st.Imported(len(b.Records))
-			}
-			st.Leave()
-		}
+		maybeSent, err := u.try(ctx, b, body, budget, tr, &res)
 		u.finish(ctx, &res, err, maybeSent)
-		if res.Status != importer.Unconfirmed || st == nil || !u.cfg.Rule.CountsEveryRow() || ctx.Err() != nil {
+		if res.Status != importer.Unconfirmed || tr == nil || ctx.Err() != nil {
 			return res
 		}
-		processed, known := st.Settle(ctx, b.Seq, len(b.Records))
-		switch {
-		case !known:
+		v := tr.Settle(ctx, b.Seq)
+		switch v.Verdict {
+		case settle.Landed:
+			res.Status, res.Err, res.Reason = importer.Imported, nil, v.Reason
+			if res.RequestID != "" {
+				res.Reason += " (request id " + res.RequestID + ")"
+			}
 			return res
-		case processed:
-			res.Status, res.Err = importer.Imported, nil
-			res.Reason = "the reply was lost; the task's numberTotal shows the batch was imported"
+		case settle.Unknown:
+			res.Reason = v.Reason + unconfirmedHint(u.cfg.Rule)
 			return res
 		}
 		// Certainly not processed: resending cannot import a row twice.
 		budget = u.cfg.MaxRetries - res.Attempts
 		if budget < 0 {
 			res.Status = importer.Failed
-			res.Reason = "not imported (the task's numberTotal shows it), retries used up: " + api.Reason(res.Err)
+			res.Reason = v.Reason + "; retries used up: " + api.Reason(res.Err)
 			return res
 		}
 	}
@@ -137,17 +143,37 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome 
 // try sends body until it is accepted, a failure is final, or retries
 // (budget of them) run out. maybeSent tells whether some attempt may have
 // been processed.
-func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *pipeline.Outcome) (maybeSent bool, err error) {
+func (u *Uploader) try(ctx context.Context, b *chunker.Batch, body []byte, budget int, tr *settle.Tracker, res *pipeline.Outcome) (maybeSent bool, err error) {
 	sched := retry.Schedule{Initial: u.cfg.InitialInterval, Max: u.cfg.MaxInterval, MaxRetries: budget}
 	err = sched.Do(ctx, func() error {
+		if u.cfg.Attempt != nil && res.Attempts > 0 { // the first attempt is the batch's sending line
+			if err := u.cfg.Attempt(b); err != nil {
+				res.StopRun = true
+				return retry.Permanent(fmt.Errorf("journal: %w", err))
+			}
+		}
+		if tr != nil {
+			tr.Begin(b.Seq, len(b.Records))
+		}
 		res.Attempts++
+		start := u.now()
 		meta, err := u.poster.Post(ctx, api.PathImport, body, nil)
 		res.RequestID = meta.RequestID
+		class := api.Classify(err)
+		if u.cfg.Observe != nil && (err == nil || class != api.Retryable) {
+			u.cfg.Observe(u.now().Sub(start))
+		}
 		if err == nil {
+			if tr != nil {
+				tr.Landed(b.Seq)
+			}
 			return nil
 		}
-		switch api.Classify(err) {
+		switch class {
 		case api.Retryable:
+			if tr != nil {
+				tr.NotSent(b.Seq)
+			}
 			return err
 		case api.Ambiguous:
 			maybeSent = true
@@ -157,6 +183,9 @@ func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *pipeli
 			}
 			return err
 		default:
+			if tr != nil {
+				tr.NotSent(b.Seq)
+			}
 			if api.IsAuth(err) {
 				res.StopRun = true
 			}
@@ -164,6 +193,13 @@ func (u *Uploader) try(ctx context.Context, body []byte, budget int, res *pipeli
 		}
 	})
 	return maybeSent, err
+}
+
+func (u *Uploader) now() time.Time {
+	if u.cfg.Now != nil {
+		return u.cfg.Now()
+	}
+	return time.Now()
 }
 
 // finish turns the last error into the batch's status and reason.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +57,9 @@ type importOptions struct {
 	batchSize         int
 	rate              float64
 	burst             int
-	concurrency       int
+	concurrency       string
+	concurrencyValue  int
+	grace             time.Duration
 	maxRetries        int
 	drainTimeout      time.Duration
 	reportPath        string
@@ -99,7 +102,8 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 	fs.IntVar(&o.batchSize, "batch-size", chunker.MaxSize, "rows per import call, at most 2000")
 	fs.Float64Var(&o.rate, "rate", 5, "import calls per second at most (0: no limit)")
 	fs.IntVar(&o.burst, "burst", 1, "calls that may go at once above --rate")
-	fs.IntVar(&o.concurrency, "concurrency", 2, "batches in flight at once")
+	fs.StringVar(&o.concurrency, "concurrency", "auto", "batches in flight at once: auto (as many as --rate and the server's latency need, up to 8) or a number")
+	fs.DurationVar(&o.grace, "grace", 0, "rule 2: how long the server may still be working on a request after it was sent; a batch the task's count shows as not landed is resent only after it (default 3× --timeout)")
 	fs.IntVar(&o.maxRetries, "max-retries", 5, "resends of a batch after a retryable failure")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "after Ctrl-C, how long batches in flight may take to finish")
 	fs.StringVar(&o.reportPath, "report", "", "results report path (default NAME.results.csv next to the input)")
@@ -141,8 +145,16 @@ func (o *importOptions) check(validate bool) error {
 		return usagef("--%v", err)
 	}
 	o.ruleValue = rule
-	if o.concurrency < 1 || o.concurrency > 32 {
-		return usagef("--concurrency %d: must be between 1 and 32", o.concurrency)
+	switch n, err := strconv.Atoi(o.concurrency); {
+	case o.concurrency == "auto":
+		o.concurrencyValue = 0
+	case err != nil || n < 1 || n > 32:
+		return usagef("--concurrency %s: must be auto or a number between 1 and 32", o.concurrency)
+	default:
+		o.concurrencyValue = n
+	}
+	if o.grace < 0 {
+		return usagef("--grace %s: must not be negative", o.grace)
 	}
 	if o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0) {
 		return usagef("--rate %v: must be a number of calls per second, 0 for no limit", o.rate)
@@ -260,7 +272,8 @@ func (r *importRun) file(ctx context.Context, input string) error {
 	}
 	view := newProgressView(r.io.Err, isTerminal(r.io.Err), r.o.quiet || r.o.jsonOut && !isTerminal(r.io.Err), filepath.Base(input), r.o.dryRun)
 	opts := job.Options{
-		Rule: r.o.ruleValue, Operator: r.o.operator, BatchSize: r.o.batchSize, Concurrency: r.o.concurrency,
+		Rule: r.o.ruleValue, Operator: r.o.operator, BatchSize: r.o.batchSize, Concurrency: r.o.concurrencyValue,
+		Rate: r.o.rate, Grace: r.o.grace,
 		MaxRetries: r.o.maxRetries, RetryInitial: r.o.retryInitial, RetryMax: r.o.retryMax,
 		DrainTimeout: r.o.drainTimeout, Timeout: r.o.api.timeout, DryRun: r.o.dryRun,
 		MaxInvalid: r.o.maxInvalidLimit, Read: r.o.readOpts, Report: reportPath, ReportFormat: format,
