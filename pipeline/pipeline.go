@@ -108,8 +108,8 @@ type Counts struct {
 	SentThisRun        int `json:"sent_this_run"`
 	ImportedThisRun    int `json:"-"`
 	UnconfirmedThisRun int `json:"-"`
-	Batches     int `json:"batches"`
-	Retries     int `json:"retries"`
+	Batches            int `json:"batches"`
+	Retries            int `json:"retries"`
 }
 
 // Result is what a Run did.
