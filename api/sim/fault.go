@@ -33,7 +33,8 @@ const (
 	// processes it whether or not the client is still there (a slow server
 	// that finishes the work after the client timed out); the reply follows
 	// if anyone is listening. Until then the task's numberTotal does not
-	// show the batch, and the endpoint's Stats count it Pending.
+	// show the batch, and the endpoint's Stats count it Pending; WaitIdle
+	// waits for it. The delay is real time, not Config.Now.
 	FaultProcessLate
 	// FaultDropBefore closes the connection without processing the request,
 	// after reading all of it: the client sees a transport error after
@@ -44,7 +45,8 @@ const (
 	FaultGateway502
 	// FaultProcessBusy processes the request, then answers HTTP 200
 	// {"success":false,"code":"ERR_BUSY"}: a business error after the work
-	// was done.
+	// was done. A request the endpoint itself refuses (validation) gets its
+	// refusal instead, since nothing was done.
 	FaultProcessBusy
 
 	faultModeEnd // one past the last mode
