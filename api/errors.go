@@ -142,17 +142,17 @@ func (c Class) String() string {
 //     waiting for the reply: the server may be processing it still, or have
 //     dropped the connection before or after processing). A TLS certificate
 //     failure is Permanent.
-//   - A non-2xx status is classified by the status, the protocol's own
-//     statement about the request, whatever the body:
-//   - 429 or 503, or a replay refusal (409): Retryable; the server said it
+//   - A non-2xx status is classified by the status (the protocol's own
+//     statement about the request), whatever code the body carries.
+//     429 or 503, or a replay refusal (409): Retryable; the server said it
 //     did not process the request. The replay case needs a fresh nonce,
 //     which every attempt gets anyway (NOTES.md "nonces").
-//   - 500, 502, 504 and every other 5xx: Ambiguous: the server may have done
+//     500, 502, 504 and every other 5xx: Ambiguous: the server may have done
 //     the work before failing, the dangerous case for an import under rule 2.
 //     A gateway's HTML "502 Bad Gateway" is no exception: the gateway may
 //     have forwarded the request to an upstream that processed it and then
-//     died, so the count must settle it.
-//   - Every other refusal (other 4xx, 3xx): Permanent.
+//     died, so the task's count must settle it.
+//     Every other status (other 4xx, 3xx): Permanent.
 //   - A 2xx whose body was too large, cut off, or not a valid envelope (or
 //     whose data did not decode): Ambiguous; the server answered, but what it
 //     said cannot be trusted.
