@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 )
@@ -264,14 +265,39 @@ func codeString(raw json.RawMessage) string {
 	return strings.TrimSpace(string(raw))
 }
 
-// snippet returns the start of a non-JSON error body, for the message.
+// snippet returns a one-line description of a non-JSON error body, for the
+// message: an HTML page's <title> (a gateway's "502 Bad Gateway"), otherwise
+// the start of the body with its whitespace collapsed, at most 200 bytes of
+// valid UTF-8.
 func snippet(raw []byte) string {
 	const max = 200
-	s := strings.TrimSpace(string(raw))
-	if len(s) > max {
-		s = s[:max] + "..."
+	if len(raw) > 64<<10 {
+		raw = raw[:64<<10]
 	}
-	return strings.ToValidUTF8(s, "?")
+	s := strings.ToValidUTF8(string(raw), "?")
+	// ASCII-only lowering keeps every index valid in s.
+	lower := strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+	if i := strings.Index(lower, "<title>"); i >= 0 {
+		if j := strings.Index(lower[i:], "</title>"); j >= 0 {
+			if title := strings.Join(strings.Fields(s[i+len("<title>"):i+j]), " "); title != "" {
+				s = title
+			}
+		}
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
 }
 
 // postJSON marshals req and posts it.

@@ -43,9 +43,11 @@ package api
 //	                              |                                       | nonce, not an auth failure (NOTES.md)
 //	clock skew refusal            | "rejects timestamp > 5 min off"       | HTTP 403 / code "403": IsAuth (the clock must be
 //	                              |                                       | fixed; retrying will not help)
-//	success:false with HTTP 200   | not documented                        | classified by its code as if it were the HTTP
-//	                              |                                       | status (429/503 retryable, 500/502/504
-//	                              |                                       | ambiguous), otherwise Permanent
+//	success:false with HTTP 200   | not documented                        | a code known to mean "not processed" (the
+//	                              |                                       | simulator's Code* refusals; no vendor code
+//	                              |                                       | yet) takes its class; any other code, e.g.
+//	                              |                                       | ERR_BUSY, is Ambiguous (NOTES.md "business
+//	                              |                                       | error codes"; the list is refusedCode)
 //	agent query                   | AGENT-QUERY.md                        | projection is not sent; AllAgents pages with
 //	                              |                                       | limit 100 until a short page
 //	number identity (simulator)   | not said                              | a number is its trimmed string: 138... and

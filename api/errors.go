@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -50,8 +52,14 @@ type Error struct {
 	Err error
 }
 
-// Error describes the failure. It never contains the secret: the secret is
-// neither sent nor part of any field.
+// Error describes the failure in one line, e.g.
+//
+//	7moor /openapi/v1/call/dialout/task/import: HTTP 401: code 401: sign error
+//
+// Each part appears once: an empty code or message is left out, a message
+// that only repeats the code is not printed twice, and a transport cause is
+// printed without the URL *url.Error repeats. It never contains the secret:
+// the secret is neither sent nor part of any field.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("7moor ")
@@ -59,8 +67,12 @@ func (e *Error) Error() string {
 	if e.HTTPStatus != 0 {
 		fmt.Fprintf(&b, ": HTTP %d", e.HTTPStatus)
 	}
-	if e.Code != "" || e.Message != "" {
-		fmt.Fprintf(&b, ": code %s: %s", e.Code, e.Message)
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": code %s", e.Code)
+	}
+	if e.Message != "" && e.Message != e.Code {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
 	}
 	if e.Err != nil {
 		switch {
@@ -71,7 +83,13 @@ func (e *Error) Error() string {
 		default:
 			b.WriteString(": request not sent")
 		}
-		fmt.Fprintf(&b, ": %v", e.Err)
+		cause := e.Err
+		var ue *url.Error
+		if errors.As(cause, &ue) && ue.Err != nil {
+			// "Post \"http://host/path\": EOF" names the endpoint again.
+			cause = ue.Err
+		}
+		fmt.Fprintf(&b, ": %v", cause)
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
@@ -86,16 +104,17 @@ func (e *Error) Unwrap() error { return e.Err }
 type Class int
 
 const (
-	// Permanent: the server refused the request (auth, validation, a
-	// business error) or the client could not build it. Resending the same
-	// request gives the same answer.
+	// Permanent: the server refused the request without processing it
+	// (auth, validation, an unknown task) or the client could not build it.
+	// Resending the same request gives the same answer.
 	Permanent Class = iota
 	// Retryable: the request certainly was not processed (never sent, or
 	// refused before processing with 429/503 or as a replay). Resend it.
 	Retryable
 	// Ambiguous: the request may have been processed (sent and then no
-	// trustworthy answer, or 500/502/504). Resend only if a repeat is
-	// harmless (import rule 0 or 1).
+	// trustworthy answer, 500/502/504, or success:false with a code not
+	// known to mean "not processed"). Resend only if a repeat is harmless
+	// (import rule 0 or 1); otherwise settle it by the task's numberTotal.
 	Ambiguous
 )
 
@@ -120,21 +139,29 @@ func (c Class) String() string {
 //   - No response: Retryable if the request was not completely written
 //     (connection refused, DNS failure, a context cancelled or timed out
 //     before sending); Ambiguous if it was (timeout, reset or EOF while
-//     waiting for the reply). A TLS certificate failure is Permanent.
-//   - HTTP 429 or 503, or a replay refusal (409): Retryable; the server said
-//     it did not process the request. The replay case needs a fresh nonce,
+//     waiting for the reply: the server may be processing it still, or have
+//     dropped the connection before or after processing). A TLS certificate
+//     failure is Permanent.
+//   - A non-2xx status is classified by the status (the protocol's own
+//     statement about the request), whatever code the body carries.
+//     429 or 503, or a replay refusal (409): Retryable; the server said it
+//     did not process the request. The replay case needs a fresh nonce,
 //     which every attempt gets anyway (NOTES.md "nonces").
-//   - HTTP 500, 502, 504: Ambiguous: the server may have done the work before
-//     failing, the dangerous case for an import under rule 2.
+//     500, 502, 504 and every other 5xx: Ambiguous: the server may have done
+//     the work before failing, the dangerous case for an import under rule 2.
+//     A gateway's HTML "502 Bad Gateway" is no exception: the gateway may
+//     have forwarded the request to an upstream that processed it and then
+//     died, so the task's count must settle it.
+//     Every other status (other 4xx, 3xx): Permanent.
 //   - A 2xx whose body was too large, cut off, or not a valid envelope (or
 //     whose data did not decode): Ambiguous; the server answered, but what it
-//     said cannot be trusted. A non-2xx with such a body is classified by its
-//     status alone.
-//   - Other 5xx: Ambiguous. Every other refusal (other 4xx, 3xx): Permanent.
-//   - success:false under a 2xx is classified by its code as if the code were
-//     the HTTP status, when it is one (100..599): "429" is Retryable, "500"
-//     Ambiguous, "401" Permanent; any other code is a business error,
-//     Permanent.
+//     said cannot be trusted.
+//   - success:false under a 2xx: the class of its code when the code is one
+//     known to mean "refused, not processed" (see refusedCode: e.g. "429"
+//     Retryable, "401" Permanent); any other code, a vendor business error
+//     such as "ERR_BUSY" included, is Ambiguous: the vendor documents no
+//     codes, and a server may report a failure after it processed the batch
+//     (NOTES.md "business error codes").
 //
 // Cancelling the context counts like any other transport failure: before the
 // request was written it is Retryable (nothing reached the server; the caller
@@ -159,27 +186,58 @@ func Classify(err error) Class {
 		if e.Err != nil {
 			return Ambiguous
 		}
-		// An HTTP-like code stands for the status; vendor codes outside
-		// 100..599 are business errors.
-		status = http.StatusBadRequest
-		if n, err := strconv.Atoi(e.Code); err == nil && n >= 100 && n <= 599 {
-			status = n
+		if class, ok := refusedCode(e.Code); ok {
+			return class
 		}
+		return Ambiguous
 	}
 	switch status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusConflict:
 		return Retryable
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return Ambiguous
 	}
 	if status >= 500 {
-		// Other server failures: nothing says the work was not done.
+		// 500, 502, 504 and the rest: nothing says the work was not done.
 		return Ambiguous
 	}
 	return Permanent
 }
 
-// RetryAfter returns the Retry-After the server sent with err, or 0.
+// refusedCode returns the class of an envelope code known to mean that the
+// server refused the request without processing it, and false for every
+// other code. This is the list NOTES.md ("business error codes") asks the
+// classifier to keep: a success:false whose code is not here is Ambiguous.
+//
+// The vendor document names no error codes. What is here:
+//   - the HTTP-like codes the simulator answers with (the Code* constants in
+//     deviations.go), each of which it sends only for a request it refused
+//     before touching any data: validation (bad JSON, a missing taskId or
+//     rule, a rule out of range, an empty importData, more than
+//     MaxImportRows rows, a row without a number: the whole call is refused),
+//     an unknown task or path, method, content type, body size, credentials,
+//     clock, replay, rate limit, overload;
+//   - vendor business codes observed to mean "not processed": none yet. Add
+//     one here, with where it was observed, only when a real reply proved
+//     that the call it refused changed nothing.
+//
+// CodeInternal ("500") and codes such as "502" or "504" are deliberately
+// absent: they are Ambiguous like any unknown code.
+func refusedCode(code string) (Class, bool) {
+	switch code {
+	case CodeInvalid, CodeNotFound, CodeMethod, CodeTooLarge, CodeContentType:
+		return Permanent, true
+	case CodeAuth, CodeClockSkew:
+		// Refused credentials; IsAuth stops the run.
+		return Permanent, true
+	case CodeReplay, CodeRateLimited, CodeUnavailable:
+		return Retryable, true
+	}
+	return Permanent, false
+}
+
+// RetryAfter returns the Retry-After the server sent with err, or 0. The
+// value is returned as the server sent it, however long (Retry-After: 86400
+// is 24h): capping it is the retry schedule's decision, which can then say
+// that the server asked for a longer wait than it will make.
 func RetryAfter(err error) time.Duration {
 	var e *Error
 	if errors.As(err, &e) {
@@ -204,19 +262,21 @@ func IsAuth(err error) bool {
 	return e.HTTPStatus >= 200 && e.HTTPStatus < 300 && (e.Code == CodeAuth || e.Code == CodeClockSkew)
 }
 
-// parseRetryAfter parses a Retry-After header: delay seconds or an HTTP date,
-// relative to now. Absent, malformed or past values give 0.
+// parseRetryAfter parses a Retry-After header: delay seconds or an HTTP date
+// (any of the three forms http.ParseTime reads), relative to now. Absent,
+// malformed or past values give 0. The value is not capped (see RetryAfter),
+// except that one too large for a time.Duration (about 292 years) is read as
+// the largest Duration.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
+	if allDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(math.MaxInt64/time.Second) {
+			// Only a number too large for int64 fails here.
+			return math.MaxInt64
 		}
 		return time.Duration(secs) * time.Second
 	}
@@ -226,4 +286,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -29,6 +29,10 @@ func TestFaultModesAndTheirClass(t *testing.T) {
 		{"processed then 500", sim.Fault{Mode: sim.FaultProcessThen500}, 0, api.Ambiguous, 2, 500, 0},
 		{"processed then dropped", sim.Fault{Mode: sim.FaultProcessThenDrop}, 0, api.Ambiguous, 2, 0, 0},
 		{"latency past the client timeout", sim.Fault{Mode: sim.FaultLatency, Latency: 2 * time.Second}, 100 * time.Millisecond, api.Ambiguous, 0, 0, 0},
+		{"dropped before processing", sim.Fault{Mode: sim.FaultDropBefore}, 0, api.Ambiguous, 0, 0, 0},
+		{"gateway 502 page", sim.Fault{Mode: sim.FaultGateway502}, 0, api.Ambiguous, 0, 502, 0},
+		{"processed then ERR_BUSY", sim.Fault{Mode: sim.FaultProcessBusy}, 0, api.Ambiguous, 2, 200, 0},
+		{"429 asking for a day", sim.Fault{Mode: sim.Fault429, RetryAfter: 86400 * time.Second}, 0, api.Retryable, 0, 429, 24 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,7 +233,13 @@ func TestClassifyResponses(t *testing.T) {
 		{"504", 504, "", 0, api.Ambiguous, false, nil},
 		{"400", 400, `{"success":false,"code":"400","message":"bad"}`, 0, api.Permanent, false, nil},
 		{"401", 401, `{"success":false,"code":"401","message":"sign"}`, 0, api.Permanent, true, nil},
-		{"200 success:false business error", 200, `{"success":false,"code":"10001","message":"task locked"}`, 0, api.Permanent, false, nil},
+		{"200 success:false business error", 200, `{"success":false,"code":"10001","message":"task locked"}`, 0, api.Ambiguous, false, nil},
+		{"200 success:false ERR_BUSY", 200, `{"success":false,"code":"ERR_BUSY","message":"busy"}`, 0, api.Ambiguous, false, nil},
+		{"200 success:false without a code", 200, `{"success":false,"message":"failed"}`, 0, api.Ambiguous, false, nil},
+		{"200 success:false code 400", 200, `{"success":false,"code":"400","message":"rule is required"}`, 0, api.Permanent, false, nil},
+		{"200 success:false code 409 replay", 200, `{"success":false,"code":"409","message":"replay"}`, 0, api.Retryable, false, nil},
+		{"400 with a business code: the status decides", 400, `{"success":false,"code":"ERR_PARAM","message":"bad"}`, 0, api.Permanent, false, nil},
+		{"429 with a business code: the status decides", 429, `{"success":false,"code":"ERR_RATE","message":"slow"}`, 0, api.Retryable, false, nil},
 		{"200 success:false code 429", 200, `{"success":false,"code":"429","message":"slow down"}`, 0, api.Retryable, false, nil},
 		{"200 success:false code 500", 200, `{"success":false,"code":500,"message":"oops"}`, 0, api.Ambiguous, false, nil},
 		{"200 success:false code 401", 200, `{"success":false,"code":"401","message":"sign"}`, 0, api.Permanent, true, nil},

@@ -24,6 +24,18 @@ func TestParseFault(t *testing.T) {
 		{"delete:503:retry-after=1500ms:every=2", "delete", sim.Fault{Mode: sim.Fault503, RetryAfter: 1500 * time.Millisecond, EveryN: 2}, false},
 		{"agent:process-drop:rate=1", "agent", sim.Fault{Mode: sim.FaultProcessThenDrop, Rate: 1}, false},
 		{"create:latency:latency=1s", "create", sim.Fault{Mode: sim.FaultLatency, Latency: time.Second}, false},
+		{"import:process-late=6s:rate=0.3", "import", sim.Fault{Mode: sim.FaultProcessLate, Latency: 6 * time.Second, Rate: 0.3}, false},
+		{"import:process-late:latency=2:every=4", "import", sim.Fault{Mode: sim.FaultProcessLate, Latency: 2 * time.Second, EveryN: 4}, false},
+		{"import:drop-before:every=5", "import", sim.Fault{Mode: sim.FaultDropBefore, EveryN: 5}, false},
+		{"*:gateway-502", "*", sim.Fault{Mode: sim.FaultGateway502}, false},
+		{"import:process-busy:rate=0.2", "import", sim.Fault{Mode: sim.FaultProcessBusy, Rate: 0.2}, false},
+		{"import:429:retry-after=86400", "import", sim.Fault{Mode: sim.Fault429, RetryAfter: 86400 * time.Second}, false},
+		{"import:429:retry-after=24h", "import", sim.Fault{Mode: sim.Fault429, RetryAfter: 24 * time.Hour}, false},
+		{"import:process-late", "", sim.Fault{}, true},
+		{"import:process-late=0s", "", sim.Fault{}, true},
+		{"import:503=2s", "", sim.Fault{}, true},
+		{"import:429:retry-after=99999999999999", "", sim.Fault{}, true},
+		{"import:503:rate=NaN", "", sim.Fault{}, true},
 		{"import", "", sim.Fault{}, true},
 		{"nowhere:503", "", sim.Fault{}, true},
 		{"import:teapot", "", sim.Fault{}, true},
@@ -48,9 +60,13 @@ func TestParseFault(t *testing.T) {
 }
 
 func TestFaultModeNamesRoundTrip(t *testing.T) {
-	for m := sim.Fault503; m <= sim.FaultLatency; m++ {
+	modes := sim.FaultModes()
+	if len(modes) != 9 || modes[0] != sim.Fault503 {
+		t.Fatalf("FaultModes() = %v", modes)
+	}
+	for _, m := range modes {
 		spec := "import:" + m.String()
-		if m == sim.FaultLatency {
+		if m == sim.FaultLatency || m == sim.FaultProcessLate {
 			spec += "=1s"
 		}
 		if _, f, err := sim.ParseFault(spec); err != nil || f.Mode != m {
@@ -95,5 +111,65 @@ func TestAddFaultsKeepsEarlierOnes(t *testing.T) {
 	// calls 2, 4, 6 get 503 (listed first); call 3 gets 429.
 	if f := s.Stats()[sim.EndpointImport].Faults; f["503"] != 3 || f["429"] != 1 {
 		t.Errorf("faults %v, want 3×503 and 1×429", f)
+	}
+}
+
+// FuzzParseFault: any spec either fails or yields a fault that injects
+// something, on a known endpoint, with sane numbers.
+func FuzzParseFault(f *testing.F) {
+	for _, s := range []string{"import:process-500:rate=0.05", "import:latency=300ms", "*:503:every=10",
+		"import:process-late=6s", "get:429:retry-after=86400", "import:gateway-502", "a:b:c=d:e", ":=::="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		endpoint, flt, err := sim.ParseFault(spec)
+		if err != nil {
+			return
+		}
+		if flt.Mode == sim.FaultNone || endpoint == "" {
+			t.Fatalf("ParseFault(%q) = %q %+v without an error", spec, endpoint, flt)
+		}
+		if flt.EveryN < 0 || flt.Rate < 0 || flt.Rate > 1 || flt.Latency < 0 || flt.RetryAfter < 0 {
+			t.Fatalf("ParseFault(%q) = %+v: out of range", spec, flt)
+		}
+	})
+}
+
+func TestAddNumbers(t *testing.T) {
+	s := sim.New(sim.Config{})
+	id := s.CreateTask("t", "2000", "2001")
+	if err := s.AddNumbers(id, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddNumbers(id, 2); err != nil {
+		t.Fatal(err)
+	}
+	nums := s.Numbers(id)
+	seen := map[string]bool{}
+	for _, n := range nums {
+		if seen[n.Number] || len(n.Number) != 11 || n.AgentNumber == "" {
+			t.Errorf("row %+v: want a fresh 11-digit number assigned to an agent", n)
+		}
+		seen[n.Number] = true
+	}
+	if len(nums) != 5 || s.Tasks()[0].Numbers != 5 {
+		t.Errorf("%d rows, numberTotal %d; want 5", len(nums), s.Tasks()[0].Numbers)
+	}
+	if st := s.Stats()[sim.EndpointImport]; st.Calls != 0 || st.Processed != 0 {
+		t.Errorf("AddNumbers counted as import calls: %+v", st)
+	}
+	if err := s.AddNumbers("nope", 1); err == nil {
+		t.Error("AddNumbers into an unknown task: no error")
+	}
+	if err := s.AddNumbers(id, -1); err == nil {
+		t.Error("AddNumbers of -1: no error")
+	}
+}
+
+func TestWaitIdleWithNothingPendingReturnsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sim.New(sim.Config{}).WaitIdle(ctx); err != nil {
+		t.Errorf("WaitIdle = %v, want nil", err)
 	}
 }

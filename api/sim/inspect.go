@@ -1,11 +1,16 @@
 package sim
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
+
+	"github.com/m7import/m7import/api"
 )
 
 // TaskState is a task as the server holds it, for tests.
@@ -22,13 +27,20 @@ type TaskState struct {
 	Numbers int `json:"numberTotal"`
 }
 
-// EndpointStats counts the requests one endpoint received.
+// EndpointStats counts the requests one endpoint received. Calls against
+// Processed tells how many requests arrived and how many changed (or read)
+// the store; Pending how many of them a FaultProcessLate still holds.
 type EndpointStats struct {
-	// Calls counts every request to the endpoint's path.
+	// Calls counts every request to the endpoint's path, as it arrives.
 	Calls int `json:"calls"`
 	// Processed counts the requests the endpoint carried out, including
-	// those answered with an injected 500 or dropped afterwards.
+	// those answered with an injected 500, ERR_BUSY, or dropped afterwards,
+	// and those a FaultProcessLate applied after the client left. It is
+	// counted in the same step as the change to the store.
 	Processed int `json:"processed"`
+	// Pending counts the requests FaultProcessLate holds now: received,
+	// not yet processed (the task's numberTotal does not show them yet).
+	Pending int `json:"pending"`
 	// Refused counts the requests refused, by envelope code (auth, replay,
 	// validation, rate limit), not counting injected faults.
 	Refused map[string]int `json:"refused"`
@@ -76,7 +88,7 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	out := make(Stats, len(s.stats))
 	for name, st := range s.stats {
-		out[name] = EndpointStats{Calls: st.Calls, Processed: st.Processed,
+		out[name] = EndpointStats{Calls: st.Calls, Processed: st.Processed, Pending: st.Pending,
 			Refused: maps.Clone(st.Refused), Faults: maps.Clone(st.Faults)}
 	}
 	return out
@@ -105,6 +117,59 @@ func (s *Server) CreateTask(name string, agents ...string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addTask(name, "", "", agents, nil).id
+}
+
+// AddNumbers adds n fresh numbers to the task directly, as another writer
+// (a second import, the vendor console) would while a test's import runs, so
+// that settlement by numberTotal can be tested against a task that grew by
+// more than the import sent. The numbers are distinct from each other and
+// from those of earlier calls (19900000000, 19900000001, ...), assigned to the
+// task's agents in turn, and not counted in Stats. It fails for an unknown
+// task or a negative n.
+func (s *Server) AddNumbers(taskID string, n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.byID[taskID]
+	if t == nil {
+		return fmt.Errorf("sim: AddNumbers: no task %q", taskID)
+	}
+	if n < 0 {
+		return fmt.Errorf("sim: AddNumbers: negative count %d", n)
+	}
+	for range n {
+		num := strconv.FormatInt(19900000000+int64(s.added), 10)
+		s.added++
+		agent := ""
+		if len(t.agents) > 0 {
+			agent = t.agents[t.spread%len(t.agents)]
+			t.spread++
+		}
+		t.add(Number{Number: num, AgentNumber: agent, CallResult: api.CallResultUndeal})
+		s.global[num]++
+	}
+	return nil
+}
+
+// WaitIdle waits until no request is held by FaultProcessLate, so that a
+// test can read the store once every late batch has landed. A request that
+// has not yet reached fault injection is not waited for: check Stats (its
+// Faults or Calls) first when that matters. It returns ctx's error if ctx
+// ends first.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		if s.pending == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		idle := s.idle
+		s.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return fmt.Errorf("sim: wait for late requests: %w", ctx.Err())
+		}
+	}
 }
 
 // SetCallResult sets the call result of every row of the task holding

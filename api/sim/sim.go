@@ -135,6 +135,9 @@ type Server struct {
 	faults      map[string][]*faultState
 	stats       map[string]*EndpointStats
 	calls       map[string][]time.Time
+	pending     int           // requests FaultProcessLate holds, all endpoints
+	idle        chan struct{} // closed when pending drops to 0
+	added       int           // numbers AddNumbers made, for fresh ones
 }
 
 type seen struct {
@@ -256,9 +259,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	mode, latency, retryAfter := s.decideFaults(endpoint)
-	if latency > 0 {
-		t := time.NewTimer(latency)
+	d := s.decideFaults(endpoint)
+	if d.latency > 0 {
+		t := time.NewTimer(d.latency)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
@@ -266,35 +269,83 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch mode {
+	switch d.Mode {
 	case Fault503:
 		rep := refuse(http.StatusServiceUnavailable, api.CodeUnavailable, "service unavailable (injected fault)")
-		rep.retryAfter, rep.injected = retryAfter, true
+		rep.retryAfter, rep.injected = d.RetryAfter, true
 		s.write(w, r, endpoint, requestID, body, rep)
 		return
 	case Fault429:
 		rep := refuse(http.StatusTooManyRequests, api.CodeRateLimited, "too many requests (injected fault)")
-		rep.retryAfter, rep.injected = retryAfter, true
+		rep.retryAfter, rep.injected = d.RetryAfter, true
 		s.write(w, r, endpoint, requestID, body, rep)
+		return
+	case FaultDropBefore:
+		drop(w)
+		return
+	case FaultGateway502:
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Server", "nginx")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, gatewayPage)
+		return
+	case FaultProcessLate:
+		s.processLate(w, r, endpoint, requestID, body, d.Latency)
 		return
 	}
 
 	rep := s.handle(endpoint, body)
-	switch mode {
+	switch d.Mode {
 	case FaultProcessThen500:
 		fault := refuse(http.StatusInternalServerError, api.CodeInternal, "internal error (injected fault, request processed)")
 		fault.injected = true
 		s.write(w, r, endpoint, requestID, body, fault)
 		return
 	case FaultProcessThenDrop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
+		drop(w)
+		return
+	case FaultProcessBusy:
+		if rep.code == api.CodeOK {
+			rep = &reply{status: http.StatusOK, code: CodeBusy,
+				message: "系统繁忙，请稍后再试 (system busy; injected fault, request processed)", injected: true}
 		}
-		panic(http.ErrAbortHandler)
 	}
+	s.write(w, r, endpoint, requestID, body, rep)
+}
+
+// drop closes the request's connection without a reply.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// processLate is FaultProcessLate: it waits for delay, ignoring the client
+// (which may have given up), processes the request, and replies to whoever
+// is still listening. The request counts as pending until it is processed.
+func (s *Server) processLate(w http.ResponseWriter, r *http.Request, endpoint, requestID string, body []byte, delay time.Duration) {
+	s.mu.Lock()
+	if s.pending == 0 {
+		s.idle = make(chan struct{})
+	}
+	s.pending++
+	s.stat(endpoint).Pending++
+	s.mu.Unlock()
+
+	time.Sleep(delay)
+	rep := s.handle(endpoint, body)
+
+	s.mu.Lock()
+	s.stat(endpoint).Pending--
+	if s.pending--; s.pending == 0 {
+		close(s.idle)
+	}
+	s.mu.Unlock()
+	// A client that left makes the write fail; nothing else to do.
 	s.write(w, r, endpoint, requestID, body, rep)
 }
 

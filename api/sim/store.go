@@ -133,9 +133,9 @@ func (s *Server) handle(endpoint string, body []byte) *reply {
 		if rep = decode(body, &req); rep != nil {
 			break
 		}
-		s.mu.Lock()
-		rep = s.create(req.TaskName, req.Description, req.AgentNumber, req.AgentNumberList, req.QueueNumberList)
-		s.mu.Unlock()
+		rep = s.apply(endpoint, func() *reply {
+			return s.create(req.TaskName, req.Description, req.AgentNumber, req.AgentNumberList, req.QueueNumberList)
+		})
 	case EndpointUpdate:
 		var req struct {
 			TaskID      string  `json:"taskId"`
@@ -145,9 +145,7 @@ func (s *Server) handle(endpoint string, body []byte) *reply {
 		if rep = decode(body, &req); rep != nil {
 			break
 		}
-		s.mu.Lock()
-		rep = s.update(req.TaskID, req.TaskName, req.Description)
-		s.mu.Unlock()
+		rep = s.apply(endpoint, func() *reply { return s.update(req.TaskID, req.TaskName, req.Description) })
 	case EndpointGet:
 		var req struct {
 			Name     *string `json:"name"`
@@ -161,9 +159,7 @@ func (s *Server) handle(endpoint string, body []byte) *reply {
 		if name == nil {
 			name = req.TaskName
 		}
-		s.mu.Lock()
-		rep = s.query(deref(name), req.Status)
-		s.mu.Unlock()
+		rep = s.apply(endpoint, func() *reply { return s.query(deref(name), req.Status) })
 	case EndpointImport:
 		var rows []importRow
 		var rule *int
@@ -171,17 +167,13 @@ func (s *Server) handle(endpoint string, body []byte) *reply {
 		if rows, taskID, rule, rep = decodeImport(body); rep != nil {
 			break
 		}
-		s.mu.Lock()
-		rep = s.importRows(taskID, rows, rule)
-		s.mu.Unlock()
+		rep = s.apply(endpoint, func() *reply { return s.importRows(taskID, rows, rule) })
 	case EndpointDelete:
 		var req deleteFilter
 		if rep = decode(body, &req); rep != nil {
 			break
 		}
-		s.mu.Lock()
-		rep = s.delete(req)
-		s.mu.Unlock()
+		rep = s.apply(endpoint, func() *reply { return s.delete(req) })
 	case EndpointAgent:
 		var req struct {
 			AgentNumber flexString `json:"agentNumber"`
@@ -194,14 +186,24 @@ func (s *Server) handle(endpoint string, body []byte) *reply {
 		if rep = decode(body, &req); rep != nil {
 			break
 		}
-		rep = s.queryAgents(string(req.AgentNumber), string(req.SipNumber), string(req.Mobile), string(req.CrmID), req.Page, req.Limit)
+		rep = s.apply(endpoint, func() *reply {
+			return s.queryAgents(string(req.AgentNumber), string(req.SipNumber), string(req.Mobile), string(req.CrmID), req.Page, req.Limit)
+		})
 	default:
 		rep = refuse(http.StatusNotFound, api.CodeNotFound, "no such endpoint")
 	}
+	return rep
+}
+
+// apply runs op under the lock and, when it succeeded, counts the endpoint's
+// request processed in the same critical section, so that Stats and the
+// store never disagree.
+func (s *Server) apply(endpoint string, op func() *reply) *reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rep := op()
 	if rep.code == api.CodeOK {
-		s.mu.Lock()
 		s.stat(endpoint).Processed++
-		s.mu.Unlock()
 	}
 	return rep
 }
