@@ -46,7 +46,7 @@ const (
 	// The workbook part is xlsxWorkbookStart + sheet name + xlsxWorkbookEnd.
 	xlsxWorkbookStart = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><bookViews><workbookView/></bookViews><sheets><sheet name="`
-	xlsxWorkbookEnd = `" sheetId="1" r:id="rId1"/></sheets></workbook>`
+	xlsxWorkbookEnd  = `" sheetId="1" r:id="rId1"/></sheets></workbook>`
 	xlsxWorkbookRels = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`
 	// Style 1 is the bold header.
@@ -56,9 +56,9 @@ const (
 	// none), then <sheetData>: the header row is frozen.
 	xlsxSheetStart = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>`
-	xlsxResultsCols = `<cols><col min="1" max="1" width="8" customWidth="1"/><col min="2" max="6" width="18" customWidth="1"/><col min="7" max="7" width="12" customWidth="1"/><col min="8" max="8" width="40" customWidth="1"/><col min="9" max="9" width="8" customWidth="1"/><col min="10" max="10" width="36" customWidth="1"/></cols>`
+	xlsxResultsCols    = `<cols><col min="1" max="1" width="8" customWidth="1"/><col min="2" max="6" width="18" customWidth="1"/><col min="7" max="7" width="12" customWidth="1"/><col min="8" max="8" width="40" customWidth="1"/><col min="9" max="9" width="8" customWidth="1"/><col min="10" max="10" width="36" customWidth="1"/></cols>`
 	xlsxSheetDataStart = `<sheetData>`
-	xlsxSheetEnd = `</sheetData></worksheet>`
+	xlsxSheetEnd       = `</sheetData></worksheet>`
 )
 
 // NewXLSXWriter starts an XLSX report on w and writes its header row. The
