@@ -34,7 +34,7 @@ const bom = "\xEF\xBB\xBF"
 // a cell that already starts with our apostrophe (an apostrophe followed by
 // one of those characters) is written as is, so a report or attention file
 // fixed in a spreadsheet and imported again never grows a second apostrophe
-// (”+86 138). Reader removes our apostrophe and our TAB; the price is that a
+// ('+86 138 stays as it is). Reader removes our apostrophe and our TAB; the price is that a
 // cell really holding '=x reads back as =x.
 type CSVWriter struct {
 	w      *bufio.Writer
