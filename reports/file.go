@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/m7import/m7import/importer"
@@ -47,17 +48,23 @@ type PathError struct {
 }
 
 func (e *PathError) Error() string {
+	another := "path" // "choose another path", or "choose another --report"
+	if strings.HasPrefix(e.What, "-") {
+		another = e.What
+	}
 	switch {
 	case errors.Is(e.Err, ErrPathIsFolder):
 		return fmt.Sprintf("%s %s is a folder: name a file", e.What, e.Path)
+	case errors.Is(e.Err, ErrNoFolder) && errors.Is(e.Err, syscall.ENOTDIR):
+		return fmt.Sprintf("folder %s of %s %s is a file: choose another %s", e.Folder, e.What, e.Path, another)
 	case errors.Is(e.Err, ErrNoFolder):
-		return fmt.Sprintf("folder %s does not exist: create it or choose another %s", e.Folder, e.What)
+		return fmt.Sprintf("folder %s does not exist: create it or choose another %s", e.Folder, another)
 	case errors.Is(e.Err, ErrFolderNotWritable):
 		why := "not writable"
 		if pe := (*fs.PathError)(nil); errors.As(e.Err, &pe) {
 			why = pe.Err.Error()
 		}
-		return fmt.Sprintf("cannot write %s %s in folder %s (%s): choose another %s or make the folder writable", e.What, e.Path, e.Folder, why, e.What)
+		return fmt.Sprintf("cannot write %s %s in folder %s (%s): choose another %s or make the folder writable", e.What, e.Path, e.Folder, why, another)
 	}
 	return fmt.Sprintf("%s %s: %v", e.What, e.Path, e.Err)
 }
@@ -100,7 +107,7 @@ func createTarget(path, what string) (*target, error) {
 		}
 		return nil, pathErr(err)
 	} else if !fi.IsDir() {
-		return nil, pathErr(ErrNoFolder)
+		return nil, pathErr(fmt.Errorf("%w: %w", ErrNoFolder, syscall.ENOTDIR))
 	}
 	for range maxTempTries {
 		name := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
