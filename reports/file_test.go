@@ -103,7 +103,7 @@ func TestCreateRefusesUnusablePathsAtOnce(t *testing.T) {
 		{"a folder, trailing slash", dir + "/", ErrPathIsFolder, "is a folder: name a file"},
 		{"missing folder", filepath.Join(dir, "x", "y", "r.csv"), ErrNoFolder,
 			"folder " + filepath.Join(dir, "x", "y") + " does not exist: create it or choose another --report"},
-		{"folder is a file", filepath.Join(file, "r.csv"), ErrNoFolder, "does not exist"},
+		{"folder is a file", filepath.Join(file, "r.csv"), ErrNoFolder, "folder " + file + " of --report " + filepath.Join(file, "r.csv") + " is a file: choose another --report"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Create(tc.path, CSV)
