@@ -178,13 +178,15 @@ func keptDigits(s string, asText func(digits string) bool) (string, bool) {
 	return "", false
 }
 
-// readCSVCell undoes appendCSVCell; asText is what the writer was given for
-// the cell's column. For every s, reading the cell written from s gives
-// readCSVCell(s), and writing that again gives the same cell: a fix and
-// re-import round trip changes nothing.
-func readCSVCell(s string, asText func(digits string) bool) string {
-	if d, ok := keptDigits(s, asText); ok {
-		return d
+// readCSVCell undoes appendCSVCell, whatever the column: a TAB before
+// digits only is dropped, and so is our defusing apostrophe. It is the one
+// rule any reader of our CSV files needs (an importer reading an attention
+// file back does not know which columns were written as numbers). For every
+// cell s and column rule asText, writing readCSVCell(appendCSVCell(s)) again
+// gives the same cell: a fix and re-import round trip changes nothing.
+func readCSVCell(s string) string {
+	if len(s) > 1 && s[0] == '\t' && isDigits(s[1:]) {
+		return s[1:]
 	}
 	return unneutralize(s)
 }

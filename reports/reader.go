@@ -160,14 +160,14 @@ func columnIndex(header []string) ([numColumns]int, error) {
 
 // recordFromCells builds a record from a row's cells; unescape undoes the
 // CSV writer's defusing and its TAB before numbers (nil for XLSX).
-func recordFromCells(cells []string, idx *[numColumns]int, unescape func(col int, s string) string) (importer.Record, error) {
+func recordFromCells(cells []string, idx *[numColumns]int, unescape func(string) string) (importer.Record, error) {
 	get := func(col int) string {
 		j := idx[col]
 		if j >= len(cells) {
 			return ""
 		}
 		if unescape != nil {
-			return unescape(col, cells[j])
+			return unescape(cells[j])
 		}
 		return cells[j]
 	}
@@ -200,15 +200,6 @@ func blank(cells []string) bool {
 		}
 	}
 	return true
-}
-
-// readCSVReportCell undoes what CSVWriter did to the cell of column col.
-func readCSVReportCell(col int, s string) string {
-	switch col {
-	case colNumber, colAgentNumber, colNormalized:
-		return readCSVCell(s, numberAsText)
-	}
-	return readCSVCell(s, nil)
 }
 
 func newCSVReader(r io.Reader) (*Reader, error) {
@@ -247,7 +238,7 @@ func newCSVReader(r io.Reader) (*Reader, error) {
 			if blank(cells) {
 				continue
 			}
-			rec, err := recordFromCells(cells, &idx, readCSVReportCell)
+			rec, err := recordFromCells(cells, &idx, readCSVCell)
 			if err != nil {
 				return rec, fmt.Errorf("read csv report line %d: %w", line, err)
 			}
