@@ -160,8 +160,8 @@ func isDigits(s string) bool {
 
 // keptDigits returns d when s is d, TAB + d or '+TAB + d for digits-only d
 // with asText(d): a number the writer keeps as text, given bare, in the
-// writer's form, or in that form defused once more by an older writer or a
-// user's edit. All three are written TAB + d and read back as d.
+// writer's form (a cell read back without dropping the TAB), or in that form
+// behind an apostrophe. All three are written TAB + d and read back as d.
 func keptDigits(s string, asText func(digits string) bool) (string, bool) {
 	if asText == nil {
 		return "", false
