@@ -39,4 +39,6 @@ type Record struct {
 	Batch int
 	// RequestID is the API's requestInfo.requestId for the row's batch.
 	RequestID string
+	// Cells are the row's original cells as read, when the reader keeps them (Options.KeepCells).
+	Cells []string
 }

@@ -68,3 +68,29 @@ func BenchmarkWriteJSONL(b *testing.B) { benchmarkWrite(b, JSONL) }
 
 // BenchmarkWriteXLSX measures one report row, compression included.
 func BenchmarkWriteXLSX(b *testing.B) { benchmarkWrite(b, XLSX) }
+
+// BenchmarkWriteAttentionCSV measures one attention-file row (every row
+// needs attention here; the writer skips the others at no cost).
+func BenchmarkWriteAttentionCSV(b *testing.B) {
+	recs := benchRecords()
+	for i := range recs {
+		r := &recs[i]
+		r.Status, r.Reason = importer.Invalid, "too short"
+		r.Cells = []string{r.Name, r.Number, r.Remark, r.AgentNumber, "075512345678"}
+	}
+	aw, err := CreateAttention(b.TempDir()+"/a.csv", CSV, []string{"姓名", "手机", "备注", "工号", "座机"}, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer aw.Abort()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := aw.Write(recs[i%len(recs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := aw.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}

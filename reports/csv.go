@@ -18,12 +18,24 @@ const bom = "\xEF\xBB\xBF"
 // do not then see a stray CR in the last column). A field is quoted when it
 // holds a comma, a double quote, CR or LF.
 //
+// Numbers as text: a cell of number, normalized_number or agent_number that
+// holds digits only is written with a leading TAB (\t075586013388). Opened
+// with default settings, Excel, WPS and LibreOffice then keep it as text, with
+// every digit and its leading zero; bare, 075586013388 becomes 75586013388
+// and 13800138000 is shown as 1.38E+10. Not ="…": that is a formula, which
+// the defusing below exists to prevent (../shared/spec/NOTES.md, "numbers in
+// the CSV report and spreadsheets"). A cell that already has that form (a
+// TAB, then digits only, perhaps defused as '+TAB+digits) is written in it
+// again, not defused.
+//
 // Formula injection: a cell that starts with = + - @ TAB CR or LF (OWASP's
 // list, plus LF) would be run by a spreadsheet as a formula, so it is written
-// with a leading apostrophe ('=cmd, '+86 138...). So that Reader can undo
-// this exactly, a cell that starts with an apostrophe followed by one of
-// those characters or by another apostrophe gets one more apostrophe too;
-// any other cell is written as is ('quoted stays 'quoted).
+// with a leading apostrophe ('=cmd, '+86 138...). The defusing is idempotent:
+// a cell that already starts with our apostrophe (an apostrophe followed by
+// one of those characters) is written as is, so a report or attention file
+// fixed in a spreadsheet and imported again never grows a second apostrophe
+// ('+86 138 stays as it is). Reader removes our apostrophe and our TAB; the price is that a
+// cell really holding '=x reads back as =x.
 type CSVWriter struct {
 	w      *bufio.Writer
 	line   []byte
@@ -55,25 +67,25 @@ func (cw *CSVWriter) Write(r importer.Record) error {
 	b := cw.line[:0]
 	b = appendCSVInt(b, r.Row)
 	b = append(b, ',')
-	b = appendCSVField(b, r.Name)
+	b = appendCSVField(b, r.Name, false)
 	b = append(b, ',')
-	b = appendCSVField(b, r.Number)
+	b = appendCSVField(b, r.Number, true)
 	b = append(b, ',')
-	b = appendCSVField(b, r.Remark)
+	b = appendCSVField(b, r.Remark, false)
 	b = append(b, ',')
-	b = appendCSVField(b, r.AgentNumber)
+	b = appendCSVField(b, r.AgentNumber, true)
 	b = append(b, ',')
-	b = appendCSVField(b, r.Normalized)
+	b = appendCSVField(b, r.Normalized, true)
 	b = append(b, ',')
-	b = appendCSVField(b, string(r.Status))
+	b = appendCSVField(b, string(r.Status), false)
 	b = append(b, ',')
-	b = appendCSVField(b, r.Reason)
+	b = appendCSVField(b, r.Reason, false)
 	b = append(b, ',')
 	if r.Batch != 0 {
 		b = appendCSVInt(b, r.Batch)
 	}
 	b = append(b, ',')
-	b = appendCSVField(b, r.RequestID)
+	b = appendCSVField(b, r.RequestID, false)
 	b = append(b, '\n')
 	cw.line = b
 	if _, err := cw.w.Write(b); err != nil {
@@ -113,29 +125,99 @@ func isFormulaStart(c byte) bool {
 	return false
 }
 
-// needsApostrophe reports whether the CSV writer prefixes s with an
-// apostrophe; unneutralize is its exact inverse.
-func needsApostrophe(s string) bool {
-	if s == "" {
-		return false
-	}
-	if isFormulaStart(s[0]) {
-		return true
-	}
-	return s[0] == '\'' && len(s) > 1 && (s[1] == '\'' || isFormulaStart(s[1]))
+// isDefused reports whether s starts with our defusing apostrophe: an
+// apostrophe followed by a formula start.
+func isDefused(s string) bool {
+	return len(s) > 1 && s[0] == '\'' && isFormulaStart(s[1])
 }
 
-// unneutralize removes the apostrophe the CSV writer added.
+// needsApostrophe reports whether the CSV writer prefixes s with an
+// apostrophe: s would start a formula, and is not defused already.
+func needsApostrophe(s string) bool {
+	return s != "" && isFormulaStart(s[0])
+}
+
+// unneutralize removes our defusing apostrophe, if s has one.
 func unneutralize(s string) string {
-	if len(s) > 1 && s[0] == '\'' && (s[1] == '\'' || isFormulaStart(s[1])) {
+	if isDefused(s) {
 		return s[1:]
 	}
 	return s
 }
 
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// keptDigits returns d when s is d, TAB + d or '+TAB + d for digits-only d
+// with asText(d): a number the writer keeps as text, given bare, in the
+// writer's form (a cell read back without dropping the TAB), or in that form
+// behind an apostrophe. All three are written TAB + d and read back as d.
+func keptDigits(s string, asText func(digits string) bool) (string, bool) {
+	if asText == nil {
+		return "", false
+	}
+	d := s
+	if len(d) > 1 && d[0] == '\'' && d[1] == '\t' {
+		d = d[2:]
+	} else if len(d) > 0 && d[0] == '\t' {
+		d = d[1:]
+	}
+	if isDigits(d) && asText(d) {
+		return d, true
+	}
+	return "", false
+}
+
+// readCSVCell undoes appendCSVCell, whatever the column: a TAB before
+// digits only is dropped, and so is our defusing apostrophe. It is the one
+// rule any reader of our CSV files needs (an importer reading an attention
+// file back does not know which columns were written as numbers). For every
+// cell s and column rule asText, writing readCSVCell(appendCSVCell(s)) again
+// gives the same cell: a fix and re-import round trip changes nothing.
+func readCSVCell(s string) string {
+	if len(s) > 1 && s[0] == '\t' && isDigits(s[1:]) {
+		return s[1:]
+	}
+	return unneutralize(s)
+}
+
+// numberAsText says which digits-only cells of a number column are kept as
+// text: all of them.
+func numberAsText(string) bool { return true }
+
+// longDigitsAsText says which digits-only cells of any other column of an
+// attention file are kept as text: those a spreadsheet would change (a
+// leading zero dropped, 11 or more digits shown as 1.38E+10 or rounded
+// beyond 15).
+func longDigitsAsText(d string) bool { return d[0] == '0' || len(d) >= 11 }
+
 // appendCSVField appends s as one CSV field, neutralized and quoted as
+// needed; number says the cell is in a number column (see CSVWriter).
+func appendCSVField(b []byte, s string, number bool) []byte {
+	if number {
+		return appendCSVCell(b, s, numberAsText)
+	}
+	return appendCSVCell(b, s, nil)
+}
+
+// appendCSVCell appends s as one CSV field. A number kept as text (see
+// keptDigits) is written TAB + digits; other cells are defused and quoted as
 // needed.
-func appendCSVField(b []byte, s string) []byte {
+func appendCSVCell(b []byte, s string, asText func(digits string) bool) []byte {
+	if d, ok := keptDigits(s, asText); ok {
+		b = append(b, '\t')
+		return append(b, d...)
+	}
 	quote := needsQuotes(s)
 	if quote {
 		b = append(b, '"')

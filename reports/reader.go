@@ -159,7 +159,7 @@ func columnIndex(header []string) ([numColumns]int, error) {
 }
 
 // recordFromCells builds a record from a row's cells; unescape undoes the
-// CSV writer's neutralization (nil for XLSX).
+// CSV writer's defusing and its TAB before numbers (nil for XLSX).
 func recordFromCells(cells []string, idx *[numColumns]int, unescape func(string) string) (importer.Record, error) {
 	get := func(col int) string {
 		j := idx[col]
@@ -238,7 +238,7 @@ func newCSVReader(r io.Reader) (*Reader, error) {
 			if blank(cells) {
 				continue
 			}
-			rec, err := recordFromCells(cells, &idx, unneutralize)
+			rec, err := recordFromCells(cells, &idx, readCSVCell)
 			if err != nil {
 				return rec, fmt.Errorf("read csv report line %d: %w", line, err)
 			}

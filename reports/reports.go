@@ -1,19 +1,25 @@
 // Package reports writes one outcome per input row to a results report (CSV,
 // XLSX or JSONL), streaming and in input order, and reads such reports back
-// (for rollback).
+// (for rollback). It also writes the attention file (CreateAttention): the
+// rows that need attention in the input's own columns, to fix and import
+// again.
 //
 // The columns are fixed (see Columns). Decisions a reader of a report should
 // know:
 //   - batch is an empty cell (CSV, XLSX) when the row was never sent
 //     (Record.Batch == 0); JSONL writes 0, which reads back the same.
-//   - CSV starts with a UTF-8 BOM so Excel and WPS show Chinese correctly, and
-//     neutralizes cells that a spreadsheet would run as formulas (see
-//     NewCSVWriter); Reader undoes exactly that, so a round trip is exact.
+//   - CSV starts with a UTF-8 BOM so Excel and WPS show Chinese correctly,
+//     writes digits-only numbers with a leading TAB so spreadsheets keep them
+//     as text (all digits, leading zeros), and defuses cells that a
+//     spreadsheet would run as formulas with an apostrophe, never twice (see
+//     CSVWriter). Reader drops that TAB and apostrophe.
 //   - XLSX cells are all text (inline strings): a phone number keeps its
 //     leading zeros and is never turned into 1.38E+10. A typed text cell is
 //     never run as a formula, so XLSX (and JSONL) cells are not neutralized.
 //     The sheet has no <dimension> (see XLSXWriter).
-//   - A report is written to its path atomically (Create, File.Commit).
+//   - A report is written to its path atomically (Create, File.Commit), with
+//     the mode 0644 filtered by the umask; Create checks the path before
+//     anything is sent.
 //   - Nothing here checks Status: any string (imported, deleted, ...) is
 //     written and read as is, so other commands reuse these writers.
 package reports

@@ -104,11 +104,14 @@ func TestGoldenCSVIsExcelSafe(t *testing.T) {
 	got := string(writeAll(t, CSV, sampleRecords()))
 	for _, want := range []string{
 		bom + "row,name,number,remark,agent_number,normalized_number,status,reason,batch,request_id\n",
-		"\n2,张三,13800138000,老客户,2000,13800138000,imported,,1,req-0001\n",
-		`3,'=cmd|' /C calc'!A0,'+86 138-0013-8001,'-5,'@x,`,
+		// Digits-only numbers lead with a TAB: kept as text, all digits.
+		"\n2,张三,\t13800138000,老客户,\t2000,\t13800138000,imported,,1,req-0001\n",
+		`3,'=cmd|' /C calc'!A0,'+86 138-0013-8001,'-5,'@x,` + "\t13800138001,",
 		`4,"O'Brien, ""Bob""",1380013800A,"line1` + "\n" + `line2"`,
-		`6,'quoted,''=already,'` + "\t" + `tab,`,
-		"李四😀,00138001380,\"cr\r\nlf\",2009",
+		// '=already is defused already: no second apostrophe.
+		`6,'quoted,'=already,'` + "\t" + `tab,`,
+		"李四😀,\t00138001380,\"cr\r\nlf\",\t2009,\t01038001380,",
+		"8,Wang Wu,1.38001E+10,,,,invalid,", // not digits only: as is
 		",unconfirmed,no reply after send,3,\n",
 		"skipped,,,\n",
 	} {
@@ -223,8 +226,14 @@ func TestRoundTripAllFormats(t *testing.T) {
 					t.Fatalf("read %d records, wrote %d", len(got), len(set))
 				}
 				for i := range set {
-					if got[i] != set[i] {
-						t.Errorf("record %d:\n got %#v\nwant %#v", i, got[i], set[i])
+					want := set[i]
+					if f == CSV {
+						// Our apostrophe is dropped: a cell really holding
+						// '=x reads back as =x (see CSVWriter).
+						want = csvReadBack(want)
+					}
+					if !reflect.DeepEqual(got[i], want) {
+						t.Errorf("record %d:\n got %#v\nwant %#v", i, got[i], want)
 					}
 				}
 			}
@@ -299,7 +308,7 @@ func TestCSVReaderTolerance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := readAll(t, []byte(tc.body), CSV)
-			if len(got) != 1 || got[0] != tc.want {
+			if len(got) != 1 || !reflect.DeepEqual(got[0], tc.want) {
 				t.Errorf("got %+v, want [%+v]", got, tc.want)
 			}
 		})
@@ -384,7 +393,7 @@ func TestCreateIsAtomic(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if rec, err := r.Next(); err != nil || rec != sampleRecords()[0] {
+			if rec, err := r.Next(); err != nil || !reflect.DeepEqual(rec, sampleRecords()[0]) {
 				t.Errorf("committed report first record %+v, %v", rec, err)
 			}
 			if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
@@ -438,13 +447,45 @@ func FuzzCSVRoundTrip(f *testing.F) {
 		f.Add(r.Name, r.Number, r.Reason, r.Row, r.Batch)
 	}
 	f.Fuzz(func(t *testing.T, name, number, reason string, row, batch int) {
-		want := importer.Record{Row: row, Name: name, Number: number, Remark: reason + name,
-			Status: importer.Status(number), Reason: reason, Batch: batch, RequestID: name}
-		got := readAll(t, writeAll(t, CSV, []importer.Record{want}), CSV)
-		if len(got) != 1 || got[0] != want {
+		rec := importer.Record{Row: row, Name: name, Number: number, Remark: reason + name,
+			AgentNumber: reason, Normalized: name, Status: importer.Status(number),
+			Reason: reason, Batch: batch, RequestID: name}
+		first := writeAll(t, CSV, []importer.Record{rec})
+		got := readAll(t, first, CSV)
+		want := csvReadBack(rec)
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, want)
 		}
+		// Fix and re-import: what is read back is written the same way
+		// again (no second apostrophe, no second TAB).
+		if again := writeAll(t, CSV, got); !bytes.Equal(again, first) {
+			t.Fatalf("written again differs:\n got %q\nwant %q", again, first)
+		}
 	})
+}
+
+// csvReadBack is rec as the CSV reader returns it after CSVWriter: our
+// apostrophe and the TAB before numbers are dropped.
+func csvReadBack(rec importer.Record) importer.Record {
+	rec.Name = readBack(rec.Name, nil)
+	rec.Number = readBack(rec.Number, numberAsText)
+	rec.Remark = readBack(rec.Remark, nil)
+	rec.AgentNumber = readBack(rec.AgentNumber, numberAsText)
+	rec.Normalized = readBack(rec.Normalized, numberAsText)
+	rec.Status = importer.Status(readBack(string(rec.Status), nil))
+	rec.Reason = readBack(rec.Reason, nil)
+	rec.RequestID = readBack(rec.RequestID, nil)
+	return rec
+}
+
+// readBack is what reading a CSV cell written from s under the column rule
+// asText gives: the digits of a number kept as text, else s without our
+// apostrophe. Nothing else changes.
+func readBack(s string, asText func(string) bool) string {
+	if d, ok := keptDigits(s, asText); ok {
+		return d
+	}
+	return unneutralize(s)
 }
 
 func FuzzJSONLRoundTrip(f *testing.F) {
@@ -456,7 +497,7 @@ func FuzzJSONLRoundTrip(f *testing.F) {
 		got := readAll(t, writeAll(t, JSONL, []importer.Record{want}), JSONL)
 		// Invalid UTF-8 is written as U+FFFD, as encoding/json does.
 		want.Name, want.Number = validUTF8(name), validUTF8(number)
-		if len(got) != 1 || got[0] != want {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, want)
 		}
 	})
@@ -499,7 +540,7 @@ func FuzzXLSXRoundTrip(f *testing.F) {
 		want := importer.Record{Row: 2, Name: s, Number: s, Status: "imported"}
 		got := readAll(t, writeAll(t, XLSX, []importer.Record{want}), XLSX)
 		want.Name, want.Number = validUTF8(s), validUTF8(s)
-		if len(got) != 1 || got[0] != want {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, want)
 		}
 	})

@@ -43,51 +43,35 @@ const (
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>`
 	xlsxRootRels = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`
-	xlsxWorkbook = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><bookViews><workbookView/></bookViews><sheets><sheet name="results" sheetId="1" r:id="rId1"/></sheets></workbook>`
+	// The workbook part is xlsxWorkbookStart + sheet name + xlsxWorkbookEnd.
+	xlsxWorkbookStart = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><bookViews><workbookView/></bookViews><sheets><sheet name="`
+	xlsxWorkbookEnd  = `" sheetId="1" r:id="rId1"/></sheets></workbook>`
 	xlsxWorkbookRels = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`
 	// Style 1 is the bold header.
 	xlsxStyles = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>`
+	// The sheet part starts with xlsxSheetStart, then a <cols> element (or
+	// none), then <sheetData>: the header row is frozen.
 	xlsxSheetStart = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="1" width="8" customWidth="1"/><col min="2" max="6" width="18" customWidth="1"/><col min="7" max="7" width="12" customWidth="1"/><col min="8" max="8" width="40" customWidth="1"/><col min="9" max="9" width="8" customWidth="1"/><col min="10" max="10" width="36" customWidth="1"/></cols><sheetData>`
-	xlsxSheetEnd = `</sheetData></worksheet>`
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>`
+	xlsxResultsCols    = `<cols><col min="1" max="1" width="8" customWidth="1"/><col min="2" max="6" width="18" customWidth="1"/><col min="7" max="7" width="12" customWidth="1"/><col min="8" max="8" width="40" customWidth="1"/><col min="9" max="9" width="8" customWidth="1"/><col min="10" max="10" width="36" customWidth="1"/></cols>`
+	xlsxSheetDataStart = `<sheetData>`
+	xlsxSheetEnd       = `</sheetData></worksheet>`
 )
 
 // NewXLSXWriter starts an XLSX report on w and writes its header row. The
 // workbook is complete only after Close.
 func NewXLSXWriter(w io.Writer) (*XLSXWriter, error) {
-	zw := zip.NewWriter(w)
-	// BestSpeed: level 6 (the default) triples the cost of a large report
-	// for a file about 20% smaller.
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
-	})
-	for _, part := range []struct{ name, body string }{
-		{"[Content_Types].xml", xlsxContentTypes},
-		{"_rels/.rels", xlsxRootRels},
-		{"xl/workbook.xml", xlsxWorkbook},
-		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
-		{"xl/styles.xml", xlsxStyles},
-	} {
-		pw, err := zw.Create(part.name)
-		if err != nil {
-			return nil, fmt.Errorf("write xlsx report part %s: %w", part.name, err)
-		}
-		if _, err := io.WriteString(pw, part.body); err != nil {
-			return nil, fmt.Errorf("write xlsx report part %s: %w", part.name, err)
-		}
-	}
-	sw, err := zw.Create("xl/worksheets/sheet1.xml")
+	zw, sw, err := startXLSX(w, "results", xlsxResultsCols)
 	if err != nil {
-		return nil, fmt.Errorf("write xlsx report sheet: %w", err)
+		return nil, err
 	}
-	xw := &XLSXWriter{zw: zw, w: bufio.NewWriterSize(sw, 64<<10), line: make([]byte, 0, 1024)}
-	xw.w.WriteString(xlsxSheetStart)
+	xw := &XLSXWriter{zw: zw, w: sw, line: make([]byte, 0, 1024)}
 	b := append(xw.line[:0], `<row r="1">`...)
 	for i, c := range Columns {
-		b = xw.appendCell(b, i, []byte("1"), c, true)
+		b = appendXLSXCell(b, i, []byte("1"), c, true)
 	}
 	b = append(b, `</row>`...)
 	xw.line = b
@@ -96,6 +80,56 @@ func NewXLSXWriter(w io.Writer) (*XLSXWriter, error) {
 	}
 	xw.row = 1
 	return xw, nil
+}
+
+// startXLSX writes every part of a one-sheet workbook but the sheet's rows:
+// it returns the zip and a buffered writer positioned inside <sheetData>.
+// Finish with finishXLSX.
+func startXLSX(w io.Writer, sheetName, cols string) (*zip.Writer, *bufio.Writer, error) {
+	zw := zip.NewWriter(w)
+	// BestSpeed: level 6 (the default) triples the cost of a large report
+	// for a file about 20% smaller.
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
+	workbook := string(appendXMLAttr([]byte(xlsxWorkbookStart), sheetName)) + xlsxWorkbookEnd
+	for _, part := range []struct{ name, body string }{
+		{"[Content_Types].xml", xlsxContentTypes},
+		{"_rels/.rels", xlsxRootRels},
+		{"xl/workbook.xml", workbook},
+		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
+		{"xl/styles.xml", xlsxStyles},
+	} {
+		pw, err := zw.Create(part.name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("write xlsx part %s: %w", part.name, err)
+		}
+		if _, err := io.WriteString(pw, part.body); err != nil {
+			return nil, nil, fmt.Errorf("write xlsx part %s: %w", part.name, err)
+		}
+	}
+	sw, err := zw.Create("xl/worksheets/sheet1.xml")
+	if err != nil {
+		return nil, nil, fmt.Errorf("write xlsx sheet: %w", err)
+	}
+	bw := bufio.NewWriterSize(sw, 64<<10)
+	bw.WriteString(xlsxSheetStart)
+	bw.WriteString(cols)
+	bw.WriteString(xlsxSheetDataStart) // a failure is sticky in bufio and surfaces later
+	return zw, bw, nil
+}
+
+// finishXLSX ends the sheet started by startXLSX and writes the zip
+// directory.
+func finishXLSX(zw *zip.Writer, sw *bufio.Writer) error {
+	sw.WriteString(xlsxSheetEnd)
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("write xlsx sheet: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("finish xlsx: %w", err)
+	}
+	return nil
 }
 
 // Write writes one record as a sheet row. It does not allocate.
@@ -110,19 +144,19 @@ func (xw *XLSXWriter) Write(r importer.Record) error {
 	b = append(b, rn...)
 	b = append(b, `">`...)
 	var scratch [20]byte
-	b = xw.appendCell(b, colRow, rn, string(strconv.AppendInt(scratch[:0], int64(r.Row), 10)), false)
-	b = xw.appendCell(b, colName, rn, r.Name, false)
-	b = xw.appendCell(b, colNumber, rn, r.Number, false)
-	b = xw.appendCell(b, colRemark, rn, r.Remark, false)
-	b = xw.appendCell(b, colAgentNumber, rn, r.AgentNumber, false)
-	b = xw.appendCell(b, colNormalized, rn, r.Normalized, false)
-	b = xw.appendCell(b, colStatus, rn, string(r.Status), false)
-	b = xw.appendCell(b, colReason, rn, r.Reason, false)
+	b = appendXLSXCell(b, colRow, rn, string(strconv.AppendInt(scratch[:0], int64(r.Row), 10)), false)
+	b = appendXLSXCell(b, colName, rn, r.Name, false)
+	b = appendXLSXCell(b, colNumber, rn, r.Number, false)
+	b = appendXLSXCell(b, colRemark, rn, r.Remark, false)
+	b = appendXLSXCell(b, colAgentNumber, rn, r.AgentNumber, false)
+	b = appendXLSXCell(b, colNormalized, rn, r.Normalized, false)
+	b = appendXLSXCell(b, colStatus, rn, string(r.Status), false)
+	b = appendXLSXCell(b, colReason, rn, r.Reason, false)
 	if r.Batch != 0 {
-		b = xw.appendCell(b, colBatch, rn, string(strconv.AppendInt(scratch[:0], int64(r.Batch), 10)), false)
+		b = appendXLSXCell(b, colBatch, rn, string(strconv.AppendInt(scratch[:0], int64(r.Batch), 10)), false)
 	}
 	if r.RequestID != "" {
-		b = xw.appendCell(b, colRequestID, rn, r.RequestID, false)
+		b = appendXLSXCell(b, colRequestID, rn, r.RequestID, false)
 	} else {
 		// A valueless last cell, so that readers that size rows by their
 		// cells (openpyxl in read-only mode, without <dimension>) see ten.
@@ -145,23 +179,20 @@ func (xw *XLSXWriter) Close() error {
 		return nil
 	}
 	xw.closed = true
-	xw.w.WriteString(xlsxSheetEnd)
-	if err := xw.w.Flush(); err != nil {
-		return fmt.Errorf("write xlsx report sheet: %w", err)
-	}
-	if err := xw.zw.Close(); err != nil {
-		return fmt.Errorf("finish xlsx report: %w", err)
+	if err := finishXLSX(xw.zw, xw.w); err != nil {
+		return fmt.Errorf("xlsx report: %w", err)
 	}
 	return nil
 }
 
-// appendCell appends an inline-string cell; an empty value writes nothing.
-func (xw *XLSXWriter) appendCell(b []byte, col int, rowNum []byte, v string, bold bool) []byte {
+// appendXLSXCell appends an inline-string cell at column col (0-based) of
+// row rowNum; an empty value writes nothing.
+func appendXLSXCell(b []byte, col int, rowNum []byte, v string, bold bool) []byte {
 	if v == "" {
 		return b
 	}
 	b = append(b, `<c r="`...)
-	b = append(b, byte('A'+col))
+	b = appendColumnName(b, col)
 	b = append(b, rowNum...)
 	if bold {
 		b = append(b, `" s="1`...)
@@ -173,6 +204,35 @@ func (xw *XLSXWriter) appendCell(b []byte, col int, rowNum []byte, v string, bol
 	b = append(b, '>')
 	b = appendXMLText(b, v)
 	return append(b, `</t></is></c>`...)
+}
+
+// appendColumnName appends the spreadsheet name of column col (0-based):
+// A … Z, AA … ZZ, AAA ….
+func appendColumnName(b []byte, col int) []byte {
+	var name [8]byte
+	i := len(name)
+	for n := col + 1; n > 0 && i > 0; n = (n - 1) / 26 {
+		i--
+		name[i] = byte('A' + (n-1)%26)
+	}
+	return append(b, name[i:]...)
+}
+
+// appendXMLAttr appends s as XML text fit for a double-quoted attribute.
+func appendXMLAttr(b []byte, s string) []byte {
+	for _, r := range s {
+		switch r {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '"':
+			b = append(b, "&quot;"...)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return b
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
