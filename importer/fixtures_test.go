@@ -75,7 +75,7 @@ func textFixtures(t testing.TB) map[string][]byte {
 		"leads-english.csv": []byte("Name, Phone Number ,Note,Agent\n" +
 			"Alice,13800138000,,1001\nBob,13800138000,,\n"),
 		"leads-noheader.csv": []byte("张三,13800138000,vip,8001\n李四,010-12345678,,\n"),
-		"leads-nonumber.csv": []byte("客户,联系方式,备注\n张三,13800138000,\n"),
+		"leads-nonumber.csv": []byte("客户,微信号,备注\n张三,13800138000,\n"),
 		"leads-ragged.csv":   []byte("姓名,电话\n张三,13800138000,extra,more,cells\n李四\n王五,13800138001\n"),
 		"leads-lazyquote.csv": []byte("姓名,电话,备注\n张\"三,13800138000,say \"hi\"\n" +
 			"李四,13800138001,\"quoted\"\n"),

@@ -223,7 +223,7 @@ func TestRoundTripAllFormats(t *testing.T) {
 					t.Fatalf("read %d records, wrote %d", len(got), len(set))
 				}
 				for i := range set {
-					if got[i] != set[i] {
+					if !reflect.DeepEqual(got[i], set[i]) {
 						t.Errorf("record %d:\n got %#v\nwant %#v", i, got[i], set[i])
 					}
 				}
@@ -299,7 +299,7 @@ func TestCSVReaderTolerance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := readAll(t, []byte(tc.body), CSV)
-			if len(got) != 1 || got[0] != tc.want {
+			if len(got) != 1 || !reflect.DeepEqual(got[0], tc.want) {
 				t.Errorf("got %+v, want [%+v]", got, tc.want)
 			}
 		})
@@ -384,7 +384,7 @@ func TestCreateIsAtomic(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if rec, err := r.Next(); err != nil || rec != sampleRecords()[0] {
+			if rec, err := r.Next(); err != nil || !reflect.DeepEqual(rec, sampleRecords()[0]) {
 				t.Errorf("committed report first record %+v, %v", rec, err)
 			}
 			if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
@@ -441,7 +441,7 @@ func FuzzCSVRoundTrip(f *testing.F) {
 		want := importer.Record{Row: row, Name: name, Number: number, Remark: reason + name,
 			Status: importer.Status(number), Reason: reason, Batch: batch, RequestID: name}
 		got := readAll(t, writeAll(t, CSV, []importer.Record{want}), CSV)
-		if len(got) != 1 || got[0] != want {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, want)
 		}
 	})
@@ -456,7 +456,7 @@ func FuzzJSONLRoundTrip(f *testing.F) {
 		got := readAll(t, writeAll(t, JSONL, []importer.Record{want}), JSONL)
 		// Invalid UTF-8 is written as U+FFFD, as encoding/json does.
 		want.Name, want.Number = validUTF8(name), validUTF8(number)
-		if len(got) != 1 || got[0] != want {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, want)
 		}
 	})
@@ -499,7 +499,7 @@ func FuzzXLSXRoundTrip(f *testing.F) {
 		want := importer.Record{Row: 2, Name: s, Number: s, Status: "imported"}
 		got := readAll(t, writeAll(t, XLSX, []importer.Record{want}), XLSX)
 		want.Name, want.Number = validUTF8(s), validUTF8(s)
-		if len(got) != 1 || got[0] != want {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, want)
 		}
 	})
