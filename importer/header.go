@@ -333,7 +333,7 @@ func noNumberColumn(path string, where string, header []string, cm columnMap) er
 // ShellQuote returns s as one word for a POSIX shell: unchanged when it
 // holds only characters a shell leaves alone (letters, digits, CJK text,
 // - _ . / = : , + @ %), otherwise in single quotes with each embedded
-// quote written '\''. Hints in error messages use it so that they can be
+// quote written '\”. Hints in error messages use it so that they can be
 // pasted as they are: --map 'number=手机号(必填)'.
 func ShellQuote(s string) string {
 	if s == "" {

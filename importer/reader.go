@@ -533,6 +533,7 @@ func (r *Reader) prior(rec *Record, cells []cell) {
 		rec.PriorStatus = Status(fieldText(cells[i]))
 	}
 }
+
 // firstRow records row as the first with number n, or returns the earlier
 // row. Numbers are held as integers: the digits after a marker digit (1, or
 // 2 for a leading '+'), so that leading zeros count.
