@@ -332,9 +332,12 @@ func noNumberColumn(path string, where string, header []string, cm columnMap) er
 
 // ShellQuote returns s as one word for a POSIX shell: unchanged when it
 // holds only characters a shell leaves alone (letters, digits, CJK text,
-// - _ . / = : , + @ %), otherwise in single quotes with each embedded
-// quote written '\”. Hints in error messages use it so that they can be
-// pasted as they are: --map 'number=手机号(必填)'.
+// - _ . / = : , + @ %), otherwise in single quotes, an embedded quote being
+// closed, escaped and reopened. Hints in error messages use it so that they
+// can be pasted as they are:
+//
+//	--map 'number=手机号(必填)'
+//	--map 'number=Customer'\''s phone'
 func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
