@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -410,6 +412,77 @@ func TestUnprotect(t *testing.T) {
 	} {
 		if got := unprotect(tt.in); got != tt.want {
 			t.Errorf("unprotect(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// protectForTest protects a cell the way m7import's CSV reports do (see
+// ../shared/spec/NOTES.md, "numbers in the CSV report"): an apostrophe
+// before a formula start, a tab before digits only.
+func protectForTest(s string) string {
+	switch {
+	case s == "":
+		return s
+	case strings.IndexByte("=+-@\t\r", s[0]) >= 0:
+		return "'" + s
+	case allDigits(s):
+		return "\t" + s
+	}
+	return s
+}
+
+// TestAttentionFileRoundTrip writes the rows needing attention of a file
+// in its own columns plus row, status and reason, as the tool does, reads
+// that file back and gets the same cells, the original rows and statuses.
+func TestAttentionFileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFixture(t, dir, "in.csv", []byte("2026年11月展会线索（市场部）,,,\n"+
+		"姓名,手机号(必填),备注,来源\n"+
+		"张三,+86 138 0013 8000,=HYPERLINK(\"x\"),展会\n"+
+		"李四,075586013388,,\n"+
+		"王五,1380013800,-,\n"+
+		"赵六,+86 138 0013 8000,@vip,官网\n"))
+	recs, r, err := readAll(t, in, Options{KeepCells: true, Rule: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(append(slices.Clone(r.Header()), "row", "status", "reason"), ",") + "\n")
+	var want []Record
+	for _, rec := range recs {
+		if rec.Status == Valid && rec.Row != 4 {
+			continue // row 4 stands for a failed upload
+		}
+		status := rec.Status
+		if status == Valid {
+			status = Failed
+		}
+		line := make([]string, 0, len(rec.Cells)+3)
+		for _, c := range append(slices.Clone(rec.Cells), strconv.Itoa(rec.Row), string(status), rec.Reason) {
+			c = protectForTest(c)
+			if strings.ContainsAny(c, "\",\n") {
+				c = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+			}
+			line = append(line, c)
+		}
+		b.WriteString(strings.Join(line, ",") + "\n")
+		want = append(want, Record{Cells: rec.Cells, PriorRow: rec.Row, PriorStatus: status})
+	}
+	att := writeFixture(t, dir, "in.attention.csv", []byte(b.String()))
+	back, r2, err := readAll(t, att, Options{KeepCells: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r2.IsAttention() || !reflect.DeepEqual(r2.Header(), r.Header()) {
+		t.Errorf("IsAttention() = %v, Header() = %q, want %q", r2.IsAttention(), r2.Header(), r.Header())
+	}
+	if len(back) != len(want) || len(want) != 3 {
+		t.Fatalf("read back %d rows, wrote %d", len(back), len(want))
+	}
+	for i := range want {
+		got := Record{Cells: back[i].Cells, PriorRow: back[i].PriorRow, PriorStatus: back[i].PriorStatus}
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got, want[i])
 		}
 	}
 }
