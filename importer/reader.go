@@ -15,7 +15,8 @@ import (
 // visible sheet or an auto-detected text encoding, maps columns by header
 // synonyms, and normalizes strictly for region CN.
 type Options struct {
-	// Sheet is the XLSX sheet to read; "" means the first visible sheet.
+	// Sheet is the XLSX sheet to read; "" means the first visible sheet
+	// with a number column.
 	Sheet string
 	// Encoding of a text file: "" (auto-detect), utf-8, gbk, gb18030,
 	// utf-16 (also utf-16le, utf-16be).
