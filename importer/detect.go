@@ -290,22 +290,26 @@ func (r *Reader) useHeader(opts Options, sc headerScan) {
 		}
 		r.notes = append(r.notes, fmt.Sprintf("header %s on row %d; rows above it skipped: %s", how, sc.row, strings.Join(q, ", ")))
 	}
+	folded := make([]string, len(names))
+	count := make(map[string]int, len(names))
+	for i, h := range names {
+		folded[i] = foldHeader(h)
+		count[folded[i]]++
+	}
 	label := func(i int) string {
 		l := headerLabel(names, i)
-		for j := range names {
-			if j != i && foldHeader(names[j]) == foldHeader(names[i]) {
-				return l + " (" + columnLetters(i) + ")"
-			}
+		if names[i] != "" && count[folded[i]] > 1 {
+			l += " (" + columnLetters(i) + ")"
 		}
 		return l
 	}
 	// A second column headed like a mapped one is read by nobody: say so.
 	for _, col := range r.cols.idx {
-		if col < 0 || col >= len(names) || names[col] == "" {
+		if col < 0 || col >= len(names) || names[col] == "" || count[folded[col]] == 1 {
 			continue
 		}
 		for j := col + 1; j < len(names); j++ {
-			if !r.cols.mapped(j) && foldHeader(names[j]) == foldHeader(names[col]) {
+			if !r.cols.mapped(j) && folded[j] == folded[col] {
 				r.notes = append(r.notes, fmt.Sprintf("columns %s and %s are both headed %q: using %s",
 					columnLetters(col), columnLetters(j), names[col], columnLetters(col)))
 			}
@@ -324,6 +328,9 @@ func (r *Reader) useHeader(opts Options, sc headerScan) {
 		default:
 			r.ignored = append(r.ignored, h)
 		}
+	}
+	if len(others) > 5 {
+		others = append(others[:5], fmt.Sprintf("%d more", len(others)-5))
 	}
 	if len(others) > 0 {
 		r.notes = append(r.notes, fmt.Sprintf("where %s is empty, the number is taken from %s (the first with a value)", label(num), strings.Join(others, ", then ")))
