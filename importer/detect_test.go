@@ -139,7 +139,7 @@ func TestHeaderRowOptionRefusesRowWithoutNumberColumn(t *testing.T) {
 		row  int
 		want string
 	}{
-		{1, "on row 1 (the header row asked for)"},
+		{1, `on row 1 (the header row asked for): "2026年11月展会线索（市场部）", "", "", ""; try --header-row N with the number of the row that holds the column names`},
 		{3, "on row 3 (the header row asked for)"},
 		{40, "row 40 (the header row asked for) is empty or beyond the end"},
 	} {
@@ -152,6 +152,14 @@ func TestHeaderRowOptionRefusesRowWithoutNumberColumn(t *testing.T) {
 	recs, _, err := readAll(t, p, Options{NoHeader: true, Map: map[Field]string{FieldNumber: "2"}})
 	if err != nil || recs[0].Row != 1 || recs[0].Status != Invalid {
 		t.Errorf("NoHeader: %+v, %v", recs, err)
+	}
+}
+
+func TestNoHeaderSuggestedForAFileOfData(t *testing.T) {
+	p := writeFixture(t, t.TempDir(), "nh.csv", textFixtures(t)["leads-noheader.csv"])
+	_, _, err := readAll(t, p, Options{})
+	if !errors.Is(err, ErrNoNumberColumn) || !strings.Contains(err.Error(), "try --no-header --map number=2 if the file has no header row") {
+		t.Errorf("err = %v", err)
 	}
 }
 

@@ -324,9 +324,22 @@ func mapHint(header []string, cm columnMap) (string, bool) {
 }
 
 // noNumberColumn builds the refusal for a header without a number column,
-// with a copy-pasteable --map hint naming the likeliest unmapped column.
+// with a copy-pasteable hint: --map naming the likeliest unmapped column;
+// --no-header when the row looks like data (a cell of 7 digits or more);
+// --header-row when it holds a single cell (a title).
 func noNumberColumn(path string, where string, header []string, cm columnMap) error {
-	hint, _ := mapHint(header, cm)
+	hint, phone := mapHint(header, cm)
+	if !phone && header != nil {
+		for i, h := range header {
+			if hasDigitRun(h, 7) {
+				hint = "--no-header --map number=" + strconv.Itoa(i+1) + " if the file has no header row"
+				break
+			}
+		}
+		if filled(header) < 2 {
+			hint = "--header-row N with the number of the row that holds the column names, or " + hint
+		}
+	}
 	return fmt.Errorf("read %s: %w: headers found%s: %s; try %s", path, ErrNoNumberColumn, where, quoteList(header), hint)
 }
 
