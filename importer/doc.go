@@ -4,6 +4,23 @@
 // remark, agentNumber), the number normalized for the dialer, and an outcome
 // so far (Valid, Invalid with a reason, or Duplicate of an earlier row).
 //
+// Files are made by people and CRMs, so the reader looks for the header
+// instead of assuming it: the first of the first 20 non-blank rows with a
+// recognisable number column (a header cell equal to a number synonym once
+// trimmed, width- and case-folded and stripped of a bracketed note, so
+// 手机号(必填) counts and 手机号必须为11位 does not), and in a workbook the
+// first visible sheet that has one. What it decided is there to show a
+// person before anything is sent: Mapping, Ignored, Notes. When the number
+// cell is empty, another phone column of the row (座机, 备用电话, 电话2) stands
+// in, and the row's reason says so.
+//
+// The input is opened once, and only when it is a regular file (a named
+// pipe or a device is refused without blocking). Its bytes are hashed as
+// they are parsed (an XLSX package is hashed through the same handle), and
+// at the end the reader checks that the file's size, modification time and
+// identity did not change meanwhile, so that the hash names exactly what
+// was read (see ../shared/spec/NOTES.md, "one read of the input").
+//
 // Reading streams: memory does not grow with the file, except for the
 // in-file dedupe set (numbers held as integers, about 20 bytes a number).
 // Text files go through encoding/csv with lazy quotes; lines, records and

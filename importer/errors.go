@@ -26,6 +26,14 @@ var (
 	// ErrBadOption: an option value (encoding, policy, map, region) is not
 	// understood.
 	ErrBadOption = errors.New("bad option")
+	// ErrNotRegularFile: the input is a folder, a named pipe, a device or a
+	// socket. The reader reads regular files only: one it can read once,
+	// hash and check for changes.
+	ErrNotRegularFile = errors.New("not a regular file")
+	// ErrFileChanged: the file's size or modification time changed while it
+	// was read, or its name now points to another file. What was read may
+	// mix two versions of the file.
+	ErrFileChanged = errors.New("file changed while it was read")
 )
 
 // Sentinel errors wrapped by the reasons Normalize returns. The message of

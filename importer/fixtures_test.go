@@ -75,11 +75,42 @@ func textFixtures(t testing.TB) map[string][]byte {
 		"leads-english.csv": []byte("Name, Phone Number ,Note,Agent\n" +
 			"Alice,13800138000,,1001\nBob,13800138000,,\n"),
 		"leads-noheader.csv": []byte("张三,13800138000,vip,8001\n李四,010-12345678,,\n"),
-		"leads-nonumber.csv": []byte("客户,联系方式,备注\n张三,13800138000,\n"),
+		"leads-nonumber.csv": []byte("客户,微信号,备注\n张三,13800138000,\n"),
 		"leads-ragged.csv":   []byte("姓名,电话\n张三,13800138000,extra,more,cells\n李四\n王五,13800138001\n"),
 		"leads-lazyquote.csv": []byte("姓名,电话,备注\n张\"三,13800138000,say \"hi\"\n" +
 			"李四,13800138001,\"quoted\"\n"),
 		"leads-two-number-columns.csv": []byte("姓名,手机,联系电话\n张三,13800138000,010-12345678\n"),
+		// Excel saves a title row padded with delimiters.
+		"leads-title-row.csv": []byte("2026年11月展会线索（市场部）,,,\n" +
+			"姓名,手机号(必填),备注,座席工号\n" +
+			"张三,13800138000,展会,8001\n" +
+			"李四,13900139000,,\n"),
+		// A CRM export: an export-time line, a count, a blank line, then
+		// the header; 手机 empty where only a landline is known.
+		"leads-crm-export.txt": []byte("导出时间: 2026-11-25 10:00:01\n" + // 1
+			"共 4 条记录\n" + // 2
+			"\n" + // 3
+			"客户名称\t手机\t座机\t备注\n" + // 4
+			"张三\t13800138000\t\t\n" + // 5
+			"李四\t\t010-12345678\t只有座机\n" + // 6
+			"王五\t\t\t没有电话\n" + // 7
+			"赵六\t\t12345\t座机太短\n"), // 8
+		"leads-mingzi.csv": []byte("名字,联系方式,座机,微信\n" +
+			"张三,13800138000,,zs001\n" +
+			"李四,,0755-86013388,\n"),
+		"leads-repeated-header.csv": []byte("姓名,手机,备注,座席,微信,手机\n" +
+			"张三,13800138000,,,,13900139000\n" +
+			"李四,,,,,13900139001\n"),
+		// A note row that mentions the column is not the header.
+		"leads-note-row.csv": []byte("填写说明：手机号必须为11位,\n" +
+			"姓名,电话\n" +
+			"张三,13800138000\n"),
+		// An attention file as m7import writes it: the input's columns,
+		// then row, status and reason, cells protected for spreadsheets.
+		"leads-attention.csv": []byte("\uFEFF姓名,手机号码,备注,row,status,reason\n" +
+			"张三,'+86 138 0013 8000,'=备注,12,invalid,not a valid number\n" +
+			"李四,\t075586013388,,15,failed,HTTP 502\n" +
+			"王五,13900139000,,16,duplicate,duplicate of row 3\n"),
 	}
 }
 

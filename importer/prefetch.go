@@ -22,6 +22,7 @@ type numResult struct {
 	norm  string
 	err   error
 	blank bool
+	from  int // 1 + index in Reader.fallback of the cell used; 0: the number cell
 }
 
 // rowView is one prefetched row.

@@ -39,6 +39,14 @@ type Record struct {
 	Batch int
 	// RequestID is the API's requestInfo.requestId for the row's batch.
 	RequestID string
-	// Cells are the row's original cells as read, when the reader keeps them (Options.KeepCells).
+	// Cells are the row's cells as read, in the file's column order (a
+	// whole-number XLSX cell as its digits), when Options.KeepCells is set:
+	// the attention file repeats the input's own columns. Nil otherwise.
+	// For an attention file read back, the row, status and reason columns
+	// are not among them.
 	Cells []string
+	// PriorRow and PriorStatus are the row number and status an attention
+	// file gave this row (see Reader.IsAttention); zero otherwise.
+	PriorRow    int
+	PriorStatus Status
 }

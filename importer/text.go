@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -28,7 +27,7 @@ const maxRecordLines = 200
 // textSource reads CSV/TSV rows: encoding detected or forced, delimiter
 // detected, line and record lengths bounded.
 type textSource struct {
-	f       *os.File
+	hr      *hashingReader
 	csv     *csv.Reader
 	lim     *lineLimiter
 	cells   []cell
@@ -39,26 +38,22 @@ type textSource struct {
 	comma    rune
 }
 
-// openText opens a delimited text file.
-func openText(path string, tsv bool, enc string, lim limits) (*textSource, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	raw := bufio.NewReaderSize(f, sampleSize)
+// openText reads a delimited text file from its open handle; every byte
+// goes through the hash on its way to the parser. The caller closes in.
+func openText(in *inputFile, tsv bool, enc string, lim limits) (*textSource, error) {
+	path := in.path
+	hr := newHashingReader(in.f)
+	raw := bufio.NewReaderSize(hr, sampleSize)
 	sample, err := raw.Peek(sampleSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	whole := len(sample) < sampleSize
 	if len(sample) == 0 {
-		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, ErrEmptyFile)
 	}
 	name, dec, bomLen, err := chooseEncoding(sample, whole, enc)
 	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	var text io.Reader = raw
@@ -68,7 +63,7 @@ func openText(path string, tsv bool, enc string, lim limits) (*textSource, error
 	if dec != nil {
 		text = transform.NewReader(raw, dec.NewDecoder())
 	}
-	s := &textSource{f: f, encoding: name, utf8: dec == nil, nextRow: 1}
+	s := &textSource{hr: hr, encoding: name, utf8: dec == nil, nextRow: 1}
 	s.lim = &lineLimiter{r: text, maxLine: lim.maxLine, maxRecord: lim.maxRecord}
 	br := bufio.NewReaderSize(s.lim, sampleSize)
 	s.comma = ','
@@ -158,7 +153,9 @@ func chooseEncoding(sample []byte, whole bool, forced string) (name string, dec 
 }
 
 // detectDelimiter counts commas, tabs and semicolons outside quotes on the
-// first line and takes the most frequent (comma on a tie or none).
+// first line that holds any of them (a title or export-time line above the
+// header usually holds none) and takes the most frequent (comma on a tie or
+// none).
 func detectDelimiter(head []byte) rune {
 	counts := map[byte]int{}
 	inQuote := false
@@ -172,7 +169,10 @@ func detectDelimiter(head []byte) rune {
 			continue
 		}
 		if c == '\n' {
-			break
+			if len(counts) > 0 {
+				break
+			}
+			continue
 		}
 		if c == ',' || c == '\t' || c == ';' {
 			counts[c]++
@@ -225,12 +225,16 @@ func (s *textSource) next() (int, []cell, error) {
 		if s.utf8 && !utf8.ValidString(f) {
 			f = strings.ToValidUTF8(f, "\uFFFD")
 		}
-		s.cells[i] = cell{text: f, joined: looksJoined(f, s.csv.Comma)}
+		s.cells[i] = cell{text: unprotect(f), joined: looksJoined(f, s.csv.Comma)}
 	}
 	return row, s.cells, nil
 }
 
-func (s *textSource) close() error { return s.f.Close() }
+// close releases nothing: the Reader owns the file.
+func (s *textSource) close() error { return nil }
+
+// digest is the SHA-256 of the file's bytes, once the parser read them all.
+func (s *textSource) digest() (string, error) { return s.hr.sum() }
 
 // looksJoined reports whether a multi-line cell continues with lines that
 // each hold the delimiter and a run of at least 7 digits, as the rows after

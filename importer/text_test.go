@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func diffRecords(t *testing.T, got, want []Record) {
 		t.Errorf("got %d records, want %d", len(got), len(want))
 	}
 	for i := range min(len(got), len(want)) {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("record %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
 	}
@@ -122,13 +123,13 @@ func TestReadTextHeaders(t *testing.T) {
 	})
 	t.Run("no number column", func(t *testing.T) {
 		_, _, err := readAll(t, writeFixture(t, dir, "nn.csv", fx["leads-nonumber.csv"]), Options{})
-		if !errors.Is(err, ErrNoNumberColumn) || !strings.Contains(err.Error(), `"联系方式"`) ||
-			!strings.Contains(err.Error(), "--map number=联系方式") || !strings.Contains(err.Error(), "nn.csv") {
+		if !errors.Is(err, ErrNoNumberColumn) || !strings.Contains(err.Error(), `"微信号"`) ||
+			!strings.Contains(err.Error(), "--map number=微信号") || !strings.Contains(err.Error(), "nn.csv") {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("map", func(t *testing.T) {
-		m, err := ParseMap("Number=联系方式, name=客户")
+		m, err := ParseMap("Number=微信号, name=客户")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -19,12 +18,19 @@ import (
 // the sheet XML with xmlScanner so that it sees each cell's type: a number
 // cell's raw value, never its display format (see ../shared/notes).
 type xlsxSource struct {
-	zr    *zip.ReadCloser
-	rc    io.ReadCloser
-	sc    *xmlScanner
-	sst   sharedStrings
-	lim   limits
-	sheet string
+	zr     *zip.Reader
+	rc     io.ReadCloser
+	sc     *xmlScanner
+	sst    sharedStrings
+	lim    limits
+	sheet  string
+	sheets []sheetPart
+	cur    int // index of the sheet being read in sheets
+
+	// The whole file is hashed through the same handle beside the parse.
+	hashStop chan struct{}
+	hashDone chan hashResult
+	hash     *hashResult
 
 	row      int // current <row r>
 	cells    []cell
@@ -52,22 +58,35 @@ func (t *sharedStrings) get(i int) (string, bool) {
 
 const maxSharedStrings = 1 << 24
 
-// openXLSX opens path and positions the reader at the chosen sheet's first
-// row.
-func openXLSX(p, sheet string, lim limits) (rowSource, error) {
-	zr, err := zip.OpenReader(p)
+// sheetPart is one sheet of the workbook, in the workbook's order.
+type sheetPart struct {
+	name   string
+	hidden bool
+	part   string // "" when its relationship names no part
+	rid    string
+}
+
+// openXLSX reads the workbook's structure from the open handle and
+// positions the reader at the chosen sheet's first row (sheet "" = the
+// first visible one). The caller closes in.
+func openXLSX(in *inputFile, sheet string, lim limits) (*xlsxSource, error) {
+	p := in.path
+	size := in.fi.Size()
+	zr, err := zip.NewReader(in.f, size)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) {
-			if isOLE(p) {
+			if isOLE(in.f) {
 				return nil, fmt.Errorf("read %s: %w: this is a password-protected workbook or an Excel 97-2003 file named .xlsx; open it in Excel or WPS and save it as .xlsx without a password, or as .csv", p, ErrUnsupportedFormat)
 			}
 			return nil, fmt.Errorf("read %s: %w: not a readable XLSX (zip) package: %v", p, ErrCorruptFile, err)
 		}
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
-	s := &xlsxSource{zr: zr, lim: lim, maxEmits: 8 << 30}
+	s := &xlsxSource{zr: zr, lim: lim, maxEmits: 8 << 30,
+		hashStop: make(chan struct{}), hashDone: make(chan hashResult, 1)}
+	go hashFile(in.f, size, s.hashStop, s.hashDone)
 	if err := s.open(sheet); err != nil {
-		zr.Close()
+		s.close()
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	return s, nil
@@ -195,20 +214,28 @@ func (s *xlsxSource) open(sheet string) error {
 			sstPath = resolve(wbPath, r.Target)
 		}
 	}
+	for _, sh := range wb.Sheets {
+		sp := sheetPart{name: sh.Name, hidden: sh.State == "hidden" || sh.State == "veryHidden"}
+		for _, a := range sh.Attrs {
+			if a.Name.Local == "id" && a.Name.Space != "" {
+				sp.rid = a.Value
+			}
+		}
+		sp.part = targets[sp.rid]
+		s.sheets = append(s.sheets, sp)
+	}
 	chosen := -1
-	names := make([]string, len(wb.Sheets))
-	for i, sh := range wb.Sheets {
-		names[i] = sh.Name
+	for i, sh := range s.sheets {
 		switch {
-		case sheet != "" && sh.Name == sheet:
+		case sheet != "" && sh.name == sheet:
 			chosen = i
-		case sheet == "" && chosen < 0 && sh.State != "hidden" && sh.State != "veryHidden":
+		case sheet == "" && chosen < 0 && !sh.hidden:
 			chosen = i
 		}
 	}
 	if chosen < 0 && sheet != "" {
-		for i, sh := range wb.Sheets {
-			if strings.EqualFold(strings.TrimSpace(sh.Name), strings.TrimSpace(sheet)) {
+		for i, sh := range s.sheets {
+			if strings.EqualFold(strings.TrimSpace(sh.name), strings.TrimSpace(sheet)) {
 				chosen = i
 				break
 			}
@@ -216,20 +243,9 @@ func (s *xlsxSource) open(sheet string) error {
 	}
 	if chosen < 0 {
 		if sheet == "" {
-			return fmt.Errorf("%w: every sheet is hidden (sheets: %s); choose one with --sheet", ErrSheetNotFound, quoteList(names))
+			return fmt.Errorf("%w: every sheet is hidden (sheets: %s); choose one with --sheet", ErrSheetNotFound, quoteList(s.sheetNames()))
 		}
-		return fmt.Errorf("%w: %q (sheets: %s)", ErrSheetNotFound, sheet, quoteList(names))
-	}
-	s.sheet = wb.Sheets[chosen].Name
-	rid := ""
-	for _, a := range wb.Sheets[chosen].Attrs {
-		if a.Name.Local == "id" && a.Name.Space != "" {
-			rid = a.Value
-		}
-	}
-	sheetPath, ok := targets[rid]
-	if !ok {
-		return fmt.Errorf("sheet %q: %w: no part for relationship %q", s.sheet, ErrCorruptFile, rid)
+		return fmt.Errorf("%w: %q (sheets: %s)", ErrSheetNotFound, sheet, quoteList(s.sheetNames()))
 	}
 	if sstPath == "" {
 		sstPath = path.Join(path.Dir(wbPath), "sharedStrings.xml")
@@ -239,14 +255,39 @@ func (s *xlsxSource) open(sheet string) error {
 			return err
 		}
 	}
-	f := s.part(sheetPath)
-	if f == nil {
-		return fmt.Errorf("sheet %q: %w: part %s is missing", s.sheet, ErrCorruptFile, sheetPath)
+	return s.useSheet(chosen)
+}
+
+// sheetNames lists every sheet, hidden ones too, in the workbook's order.
+func (s *xlsxSource) sheetNames() []string {
+	names := make([]string, len(s.sheets))
+	for i, sh := range s.sheets {
+		names[i] = sh.name
 	}
-	s.rc, err = openPart(f, s.lim.maxSheetXML, "sheet "+strconv.Quote(s.sheet))
+	return names
+}
+
+// useSheet positions the reader at the first row of sheet i.
+func (s *xlsxSource) useSheet(i int) error {
+	if s.rc != nil {
+		s.rc.Close()
+		s.rc = nil
+	}
+	sh := s.sheets[i]
+	s.cur, s.sheet = i, sh.name
+	s.row, s.done, s.inSheet = 0, false, false
+	if sh.part == "" {
+		return fmt.Errorf("sheet %q: %w: no part for relationship %q", sh.name, ErrCorruptFile, sh.rid)
+	}
+	f := s.part(sh.part)
+	if f == nil {
+		return fmt.Errorf("sheet %q: %w: part %s is missing", sh.name, ErrCorruptFile, sh.part)
+	}
+	rc, err := openPart(f, s.lim.maxSheetXML, "sheet "+strconv.Quote(sh.name))
 	if err != nil {
 		return err
 	}
+	s.rc = rc
 	s.sc = newXMLScanner(s.rc, s.lim.maxCell*6+64)
 	return nil
 }
@@ -593,14 +634,39 @@ func (s *xlsxSource) finishRow() []cell {
 			}
 		}
 	}
+	for i := range s.cells {
+		if !s.cells[i].numeric {
+			s.cells[i].text = unprotect(s.cells[i].text)
+		}
+	}
 	return s.cells
 }
 
+// close stops the hashing and releases the sheet; the Reader owns the
+// file.
 func (s *xlsxSource) close() error {
 	if s.rc != nil {
 		s.rc.Close()
+		s.rc = nil
 	}
-	return s.zr.Close()
+	if s.hashStop != nil {
+		close(s.hashStop)
+		s.hashStop = nil
+		if s.hash == nil {
+			r := <-s.hashDone
+			s.hash = &r
+		}
+	}
+	return nil
+}
+
+// digest is the SHA-256 of the whole file, hashed through the open handle.
+func (s *xlsxSource) digest() (string, error) {
+	if s.hash == nil {
+		r := <-s.hashDone
+		s.hash = &r
+	}
+	return s.hash.sum, s.hash.err
 }
 
 // cellName is a cell's A1-style reference.
@@ -614,13 +680,8 @@ func cellName(col, row int) string {
 
 // isOLE reports a Compound File (the container of .xls files and of
 // password-protected .xlsx files).
-func isOLE(p string) bool {
-	f, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
+func isOLE(f io.ReaderAt) bool {
 	var b [8]byte
-	_, err = io.ReadFull(f, b[:])
+	_, err := f.ReadAt(b[:], 0)
 	return err == nil && string(b[:]) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
 }

@@ -146,8 +146,69 @@ func xlsxFixtures(t testing.TB) map[string][]byte {
 			{name: "Leads", data: leadsSheet},
 		}, leadsSST),
 		"leads-excelize.xlsx": excelizeXLSX(t),
+		"leads-instructions-first.xlsx": workbook(t, []wsheet{
+			{name: "填写说明", rows: [][]any{{"填写说明"}, {"1. 手机号必须为11位"}, {"2. 不要修改表头"}}},
+			{name: "线索", rows: [][]any{{"2026年11月展会线索（市场部）"}, {"姓名", "手机号码", "备注"}, {"张三", 13800138000, "vip"}, {"李四", "13900139000", nil}}},
+		}),
+		"leads-hidden-first.xlsx": workbook(t, []wsheet{
+			{name: "旧数据", hidden: true, rows: [][]any{{"姓名", "电话"}, {"旧", 13700137000}}},
+			{name: "Leads", rows: [][]any{{"Name", "Mobile"}, {"Alice", 13800138000}}},
+		}),
+		"leads-no-number-sheet.xlsx": workbook(t, []wsheet{
+			{name: "说明", rows: [][]any{{"请在第二张表填写"}}},
+			{name: "客户", rows: [][]any{{"客户", "微信号", "备注"}, {"张三", "13800138000", nil}}},
+			{name: "备份", hidden: true, rows: [][]any{{"姓名", "手机"}, {"张三", "13800138000"}}},
+		}),
 		"leads-prefixed.xlsx": buildXLSX(t, []xsheet{{name: "Sheet1", prefix: "x:", data: `<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>phone</x:t></x:is></x:c></x:row><x:row r="2"><x:c r="A2"><x:v>13800138000</x:v></x:c></x:row>`}}, nil),
 	}
+}
+
+// wsheet is one sheet for workbook.
+type wsheet struct {
+	name   string
+	hidden bool
+	rows   [][]any
+}
+
+// workbook writes sheets with excelize, in order.
+func workbook(t testing.TB, sheets []wsheet) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, sh := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sh.name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(sh.name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range sh.rows {
+			ref, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(sh.name, ref, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, sh := range sheets {
+		if !sh.hidden {
+			idx, _ := f.GetSheetIndex(sh.name)
+			f.SetActiveSheet(idx)
+			break
+		}
+	}
+	for _, sh := range sheets {
+		if sh.hidden {
+			if err := f.SetSheetVisible(sh.name, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func newZipWriter(w interface{ Write([]byte) (int, error) }) *zip.Writer { return zip.NewWriter(w) }
