@@ -42,6 +42,13 @@ func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha stri
 	jopts := journal.Options{ResendUnconfirmed: o.ResendUnconfirmed}
 	prior, err := journal.Read(path)
 	fresh := func() (*journal.Journal, func(), int, int, error) {
+		if prior != nil && prior.Complete {
+			// A finished import's record is kept, under another name.
+			m, _ := journal.ReadMeta(r.report)
+			if err := r.renameAside(ctx, m.FinishedAt); err != nil {
+				return fail(err)
+			}
+		}
 		j, err := journal.Create(path, r.input, id, before, jopts)
 		if err != nil {
 			return fail(err)

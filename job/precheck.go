@@ -8,7 +8,6 @@ import (
 
 	"github.com/m7import/m7import/agents"
 	"github.com/m7import/m7import/importer"
-	"github.com/m7import/m7import/journal"
 )
 
 // precheck is what one pass over the input learns before anything is
@@ -56,7 +55,9 @@ func readAhead(ctx context.Context, input string, opts importer.Options) (*prech
 			u.rows++
 		}
 	}
-	if p.sha256, err = journal.HashFile(input); err != nil {
+	// The hash is of the bytes this pass read; the import pass hashes what
+	// it reads again, and the two must agree.
+	if p.sha256, err = rd.SHA256(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", input, err)
 	}
 	return p, nil

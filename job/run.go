@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/history"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/pipeline"
@@ -68,16 +69,47 @@ type Options struct {
 	Warn, Notice func(string)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// History, when set, records the run and refuses (rule 2) or warns
+	// about (rules 0, 1) content already imported into the task.
+	History *history.Store
+	// Source says which front end ran the import, for the history.
+	Source history.Source
+	// AppKey is the account, which keys the per-task lock.
+	AppKey string
+	// LockDir, when set, is the data directory whose per-task lock the
+	// run holds while it writes to the task; LockWait is how long it waits
+	// for another holder, and Command describes this run to a waiter.
+	LockDir  string
+	LockWait time.Duration
+	Command  string
+	// Attention, when set, is where the rows that need attention go, in
+	// the input's own columns plus row, status and reason (csv or xlsx).
+	Attention       string
+	AttentionFormat reports.Format
 }
 
 // Summary is the outcome of one file: what `import --json` prints, the
 // web API returns and the inbox records.
 type Summary struct {
-	File   string   `json:"file"`
-	Report string   `json:"report"`
-	TaskID string   `json:"task_id"`
-	Rule   api.Rule `json:"rule"`
-	DryRun bool     `json:"dry_run"`
+	File      string    `json:"file"`
+	Report    string    `json:"report"`
+	Attention string    `json:"attention,omitempty"`
+	SHA256    string    `json:"sha256,omitempty"`
+	HistoryID int64     `json:"history_id,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	// FinishedAt is when the run ended.
+	FinishedAt time.Time `json:"finished_at"`
+	// Sheet, HeaderRow, Mapping and Ignored say what was read: the sheet,
+	// the header's row, which column fed each field ("" for none), and
+	// the columns no field uses.
+	Sheet     string            `json:"sheet,omitempty"`
+	HeaderRow int               `json:"header_row,omitempty"`
+	Mapping   map[string]string `json:"mapping,omitempty"`
+	Ignored   []string          `json:"ignored,omitempty"`
+	TaskID    string            `json:"task_id"`
+	Rule      api.Rule          `json:"rule"`
+	DryRun    bool              `json:"dry_run"`
 	pipeline.Counts
 	ElapsedMS         int64 `json:"elapsed_ms"`
 	NumberTotalBefore *int  `json:"number_total_before"`
@@ -98,11 +130,14 @@ var _ pipeline.RecordWriter = (*reports.File)(nil)
 
 // fileRun is the state of one File call.
 type fileRun struct {
-	opts   Options
-	client *api.Client
-	input  string
-	report string
-	task   api.Task
+	opts      Options
+	client    *api.Client
+	input     string
+	report    string
+	task      api.Task
+	historyID int64
+	// waitedForLock is set when another run held the task's lock first.
+	waitedForLock bool
 }
 
 func (r *fileRun) notice(s string) {
@@ -131,15 +166,21 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 	}
 	o.Read.KeepRepeats = !o.Rule.DedupesInFile()
 	start := o.Now()
-	sum = Summary{File: input, Rule: o.Rule, DryRun: o.DryRun, Report: o.Report}
+	sum = Summary{File: input, Rule: o.Rule, DryRun: o.DryRun, Report: o.Report, StartedAt: start}
+	r := &fileRun{opts: o, client: client, input: input, report: o.Report}
 	defer func() {
-		sum.ElapsedMS = o.Now().Sub(start).Milliseconds()
+		sum.FinishedAt = o.Now()
+		sum.ElapsedMS = sum.FinishedAt.Sub(start).Milliseconds()
 		sum.ExitCode = int(CodeOf(err))
 		if err != nil {
 			sum.Error = err.Error()
 		}
+		r.finish(ctx, sum, err)
 	}()
-	r := &fileRun{opts: o, client: client, input: input, report: o.Report}
+	if o.Attention != "" {
+		o.Read.KeepCells = true
+		r.opts.Read.KeepCells = true
+	}
 	if reports.SameFile(r.report, input) {
 		return sum, Usagef("--report %s is the input file itself: choose another report path", r.report)
 	}
@@ -149,6 +190,7 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		return sum, WithReadHint(err, input)
 	}
 	defer rd.Close()
+	r.describe(&sum, rd)
 
 	// One pass before anything is sent: --max-invalid's count, the agent
 	// check and the content's hash. A file that cannot be read to the end
@@ -170,11 +212,27 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 	}
 
 	// The report exists (as a temp file beside its path) before any call.
-	out, err := reports.Create(r.report, o.ReportFormat)
+	rep, err := reports.Create(r.report, o.ReportFormat)
 	if err != nil {
 		return sum, err
 	}
-	defer out.Abort()
+	defer rep.Abort()
+	var out pipeline.RecordWriter = rep
+	var att *reports.AttentionWriter
+	if o.Attention != "" {
+		if reports.SameFile(o.Attention, input) {
+			return sum, Usagef("--attention %s is the input file itself: choose another path", o.Attention)
+		}
+		if att, err = reports.CreateAttention(o.Attention, o.AttentionFormat, rd.Header(), numberColumn(rd)); err != nil {
+			return sum, err
+		}
+		defer att.Abort()
+		out = both{rep, att}
+	}
+	var src pipeline.RecordReader = rd
+	if rd.IsAttention() {
+		src = &attentionRows{rd: rd, force: o.Force}
+	}
 
 	popts := pipeline.Options{
 		BatchSize: o.BatchSize, Concurrency: max(o.Concurrency, 1), DrainTimeout: o.DrainTimeout,
@@ -194,8 +252,23 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		}
 		r.task = task
 		sum.TaskID = task.TaskID
+		release, err := r.lockTask(ctx)
+		if err != nil {
+			return sum, err
+		}
+		defer release()
+		if r.waitedForLock {
+			// Another import may have changed the task while we waited.
+			if n, err := countNow(client, task.TaskID)(ctx); err == nil {
+				task.NumberTotal = n
+			}
+		}
 		before := task.NumberTotal
 		sum.NumberTotalBefore = &before
+		sum.SHA256 = pre.sha256
+		if err := r.checkContent(ctx, pre.sha256); err != nil {
+			return sum, err
+		}
 		if o.CheckAgents {
 			if err := pre.checkAgents(ctx, client, input, r.warn); err != nil {
 				r.warn(fmt.Sprintf("could not check agents: %v", err))
@@ -208,6 +281,10 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		defer unlock()
 		defer j.Close()
 		led, runBase = j, base
+		if err := r.begin(ctx, pre.sha256, firstBefore, start); err != nil {
+			return sum, err
+		}
+		sum.HistoryID = r.historyID
 		meta = journal.Meta{Input: input, InputSHA256: pre.sha256, Report: r.report, TaskID: task.TaskID, TaskName: task.TaskName,
 			Rule: o.Rule, BatchSize: o.BatchSize, Operator: o.Operator, NumberTotalBefore: firstBefore, StartedAt: start}
 		// Written before the first call, so that even a run killed at once
@@ -240,12 +317,25 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		popts.Sender, popts.Ledger, popts.Planned = up, j, j.Planned
 	}
 
-	res, runErr := pipeline.Run(ctx, rd, out, popts)
+	res, runErr := pipeline.Run(ctx, src, out, popts)
 	sum.Counts = res.Counts
 	if tracker != nil {
 		sum.SettledByCount = tracker.SettledByCount()
 	}
-	if err := out.Commit(); err != nil {
+	if runErr == nil && pre != nil {
+		// The bytes imported must be the bytes checked and hashed.
+		if sha, err := rd.SHA256(); err == nil && sha != pre.sha256 {
+			runErr = fmt.Errorf("%s changed while it was imported (its content is not what was checked before sending): wait until it is fully written, then run again with --resume: %w", input, importer.ErrFileChanged)
+		}
+	}
+	if att != nil {
+		if err := att.Commit(); err != nil {
+			return sum, err
+		}
+		sum.Attention = o.Attention
+	}
+	if err := rep.Commit(); err != nil {
+		sum.Report = ""
 		if led != nil {
 			return sum, WithHint(fmt.Errorf("%w; the journal %s keeps the record of what was sent", err, journal.Path(r.report)),
 				"free space (or fix the folder), then run the same command with --resume to write the report")
@@ -346,4 +436,76 @@ func WithReadHint(err error, input string) error {
 		return WithHint(err, "open it in Excel or WPS and save it as .xlsx or .csv")
 	}
 	return err
+}
+
+// describe fills the summary with what the reader detected and says it:
+// the sheet, the header row, which column feeds each field, and the
+// reader's notes (rows skipped above the header, fallback columns,
+// repeated headers).
+func (r *fileRun) describe(sum *Summary, rd *importer.Reader) {
+	sum.Sheet, sum.HeaderRow, sum.Ignored = rd.Sheet(), rd.HeaderRow(), rd.Ignored()
+	sum.Mapping = map[string]string{}
+	var parts []string
+	for _, m := range rd.Mapping() {
+		sum.Mapping[string(m.Field)] = m.Header
+		h := m.Header
+		if m.Column < 0 {
+			h = "(none)"
+		}
+		parts = append(parts, string(m.Field)+" ← "+h)
+	}
+	line := r.input + ": " + strings.Join(parts, ", ")
+	if len(sum.Ignored) > 0 {
+		line += "; ignored: " + strings.Join(sum.Ignored, ", ")
+	}
+	r.notice(line)
+	for _, n := range rd.Notes() {
+		r.notice(r.input + ": " + n)
+	}
+}
+
+// numberColumn is the input column the number comes from (-1: none).
+func numberColumn(rd *importer.Reader) int {
+	for _, m := range rd.Mapping() {
+		if m.Field == importer.FieldNumber {
+			return m.Column
+		}
+	}
+	return -1
+}
+
+// both writes every record to the report and to the attention file.
+type both struct {
+	report    pipeline.RecordWriter
+	attention *reports.AttentionWriter
+}
+
+func (b both) Write(rec importer.Record) error {
+	if err := b.report.Write(rec); err != nil {
+		return err
+	}
+	return b.attention.Write(rec)
+}
+
+// attentionRows reads an attention file dropped back in after fixing:
+// rows that were invalid (now fixed), failed or skipped go again; rows
+// that were duplicate or unconfirmed need a person's decision (sending
+// them could import a number twice) and are reported skipped, unless
+// Force (NOTES: the attention file and re-importing it).
+type attentionRows struct {
+	rd    *importer.Reader
+	force bool
+}
+
+func (a *attentionRows) Next() (importer.Record, error) {
+	rec, err := a.rd.Next()
+	if err != nil || a.force || rec.Status != importer.Valid {
+		return rec, err
+	}
+	switch rec.PriorStatus {
+	case importer.Duplicate, importer.Unconfirmed:
+		rec.Status = importer.Skipped
+		rec.Reason = fmt.Sprintf("needs a decision: this row was %s in the earlier import (row %d there); add --force to send it anyway", rec.PriorStatus, rec.PriorRow)
+	}
+	return rec, nil
 }

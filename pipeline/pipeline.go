@@ -490,7 +490,14 @@ func (s *state) write(rec importer.Record) error {
 
 func applyResult(rec *importer.Record, res Outcome) {
 	rec.Status = res.Status
-	rec.Reason = res.Reason
+	// A valid row's own reason (which column its number came from) stays,
+	// after the batch's.
+	switch {
+	case rec.Reason == "":
+		rec.Reason = res.Reason
+	case res.Reason != "":
+		rec.Reason = res.Reason + "; " + rec.Reason
+	}
 	rec.RequestID = res.RequestID
 	if res.Status == importer.Skipped || res.Status == importer.Valid {
 		rec.Batch = 0

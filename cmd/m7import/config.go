@@ -3,8 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/m7import/m7import/job"
@@ -67,11 +65,11 @@ func (a *apiFlags) config(io stdio) (api.Config, error) {
 	}
 	switch {
 	case secretFile != "":
-		b, err := os.ReadFile(secretFile)
+		secret, err := api.ReadSecretFile(secretFile)
 		if err != nil {
-			return cfg, fmt.Errorf("read secret file: %w", err)
+			return cfg, err
 		}
-		cfg.Secret = strings.TrimSpace(string(b))
+		cfg.Secret = secret
 	default:
 		cfg.Secret = io.Getenv("M7_SECRET")
 	}

@@ -103,7 +103,8 @@ func newTestEnv(t *testing.T, cfg sim.Config) *testEnv {
 	}))
 	t.Cleanup(hs.Close)
 	e.url = hs.URL
-	e.env = map[string]string{"M7_APPKEY": cfg.AppKey, "M7_SECRET": cfg.Secret, "M7_BASE_URL": hs.URL}
+	e.env = map[string]string{"M7_APPKEY": cfg.AppKey, "M7_SECRET": cfg.Secret, "M7_BASE_URL": hs.URL,
+		"M7_DATA_DIR": filepath.Join(e.dir, ".m7import-data")}
 	return e
 }
 

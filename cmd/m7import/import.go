@@ -15,9 +15,12 @@ import (
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
+	"github.com/m7import/m7import/datadir"
+	"github.com/m7import/m7import/history"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/reports"
+	"github.com/m7import/m7import/tasklock"
 )
 
 const importUsage = `
@@ -60,6 +63,9 @@ type importOptions struct {
 	concurrency       string
 	concurrencyValue  int
 	grace             time.Duration
+	dataDir           string
+	attention         string
+	headerRow         int
 	maxRetries        int
 	drainTimeout      time.Duration
 	reportPath        string
@@ -116,6 +122,9 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 	fs.StringVar(&o.encoding, "encoding", "", "text encoding: utf-8, gbk, gb18030 or utf-16 (default: detected)")
 	fs.StringVar(&o.mapSpec, "map", "", "header of each field, e.g. number=联系方式,name=客户")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header: columns are name,number,remark,agentNumber")
+	fs.IntVar(&o.headerRow, "header-row", 0, "the header is on row N (default: the first of the first 20 rows with a phone-number column)")
+	fs.StringVar(&o.attention, "attention", "", "also write the rows that need attention, in the input's own columns plus row, status and reason, to this .csv or .xlsx file (fix them and import it again)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "where the import history and the per-task locks live (default $M7_DATA_DIR, else $XDG_DATA_HOME/m7import or ~/.local/share/m7import)")
 	fs.StringVar(&o.region, "region", "CN", "region of numbers written without a country code")
 	fs.StringVar(&o.policy, "number-policy", "strict", "strict (libphonenumber validity) or loose (3-20 digits)")
 	fs.BoolVar(&o.checkAgents, "check-agents", true, "warn before sending about agent numbers the account does not have or has disabled (files with an agent column)")
@@ -165,8 +174,17 @@ func (o *importOptions) check(validate bool) error {
 	if o.maxRetries < 0 {
 		return usagef("--max-retries %d: must not be negative", o.maxRetries)
 	}
-	if len(o.files) > 1 && o.reportPath != "" {
-		return usagef("--report names one file but %d inputs were given: each input gets its own report next to it", len(o.files))
+	if o.api.secretFlag != "" {
+		return usagef("--secret is not accepted (it would show in ps and shell history): set M7_SECRET or use --secret-file")
+	}
+	if o.headerRow < 0 {
+		return usagef("--header-row %d: must be a row number from 1", o.headerRow)
+	}
+	if o.headerRow > 0 && o.noHeader {
+		return usagef("give --header-row or --no-header, not both")
+	}
+	if len(o.files) > 1 && (o.reportPath != "" || o.attention != "") {
+		return usagef("--report and --attention name one file but %d inputs were given: each input gets its own report next to it", len(o.files))
 	}
 	if !o.dryRun {
 		switch {
@@ -201,8 +219,11 @@ func (o *importOptions) check(validate bool) error {
 	default:
 		return usagef("--encoding %q: must be utf-8, gbk, gb18030 or utf-16", o.encoding)
 	}
+	if _, err := importer.NewNormalizer(strings.ToUpper(o.region), policy); err != nil {
+		return usagef("--region %s: %v", o.region, err)
+	}
 	o.readOpts = importer.Options{
-		Sheet: o.sheet, Encoding: o.encoding, Map: fields, NoHeader: o.noHeader,
+		Sheet: o.sheet, Encoding: o.encoding, Map: fields, NoHeader: o.noHeader, HeaderRow: o.headerRow,
 		Region: strings.ToUpper(o.region), Policy: policy,
 	}
 	return nil
@@ -218,9 +239,12 @@ func runImportCmd(ctx context.Context, args []string, io stdio, validate bool) e
 
 // importRun is the state shared by the files of one command line.
 type importRun struct {
-	o      *importOptions
-	io     stdio
-	client *api.Client
+	o       *importOptions
+	io      stdio
+	client  *api.Client
+	appKey  string
+	dataDir string
+	history *history.Store
 	// created is the task --create-task made, so that the next files of
 	// the same command line go into it.
 	created *api.Task
@@ -243,6 +267,15 @@ func runImport(ctx context.Context, o *importOptions, io stdio) error {
 			return err
 		}
 		r.client = c
+		cfg, _ := o.api.config(io)
+		r.appKey = cfg.AppKey
+		if r.dataDir, err = datadir.Resolve(io.Getenv, o.dataDir); err != nil {
+			return err
+		}
+		if r.history, err = history.Open(ctx, r.dataDir); err != nil {
+			return err
+		}
+		defer r.history.Close()
 	}
 	var worst error
 	for _, f := range o.files {
@@ -266,7 +299,12 @@ func runImport(ctx context.Context, o *importOptions, io stdio) error {
 
 // file imports one input file; its summary is printed whatever happens.
 func (r *importRun) file(ctx context.Context, input string) error {
-	reportPath, format, err := reports.SidePath(input, r.o.reportPath, r.o.reportFormat, ".results")
+	suffix := ".results"
+	if r.o.dryRun {
+		// A check keeps its own report: it never replaces an import's.
+		suffix = ".check"
+	}
+	reportPath, format, err := reports.SidePath(input, r.o.reportPath, r.o.reportFormat, suffix)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -279,8 +317,16 @@ func (r *importRun) file(ctx context.Context, input string) error {
 		MaxInvalid: r.o.maxInvalidLimit, Read: r.o.readOpts, Report: reportPath, ReportFormat: format,
 		CheckAgents: r.o.checkAgents, Resume: r.o.resume, ResendUnconfirmed: r.o.resendUnconfirmed, Force: r.o.force,
 		Progress: view.update,
-		Warn:     func(s string) { fmt.Fprintf(r.io.Err, "warning: %s\n", s) },
-		Notice:   r.notice,
+		History:  r.history, Source: history.SourceCLI, AppKey: r.appKey, LockDir: r.dataDir,
+		LockWait: tasklock.CLIWait, Command: "m7import import " + filepath.Base(input),
+		Warn:   func(s string) { fmt.Fprintf(r.io.Err, "warning: %s\n", s) },
+		Notice: r.notice,
+	}
+	if r.o.attention != "" {
+		if opts.AttentionFormat, err = reports.FormatFromPath(r.o.attention); err != nil {
+			return usagef("--attention %s: %v", r.o.attention, err)
+		}
+		opts.Attention = r.o.attention
 	}
 	sum, err := job.File(ctx, r.client, r.resolveTask, input, opts)
 	view.finish()

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
+	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/api/sim"
 )
 
@@ -79,11 +78,11 @@ func (o *simOptions) server(io stdio) (*sim.Server, sim.Config, error) {
 		cfg.Secret = io.Getenv("M7_SECRET")
 	}
 	if f := io.Getenv("M7_SECRET_FILE"); cfg.Secret == "" && f != "" {
-		b, err := os.ReadFile(f)
+		secret, err := api.ReadSecretFile(f)
 		if err != nil {
-			return nil, cfg, fmt.Errorf("read secret file: %w", err)
+			return nil, cfg, err
 		}
-		cfg.Secret = strings.TrimSpace(string(b))
+		cfg.Secret = secret
 	}
 	if cfg.AppKey == "" {
 		cfg.AppKey = sim.DevAppKey
