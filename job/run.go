@@ -386,6 +386,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		return sum, &Error{Code: CodeIncomplete, Err: fmt.Errorf("%s: %d failed, %d unconfirmed, %d skipped rows; see %s", input, res.Failed, res.Unconfirmed, res.Skipped, r.report)}
 	case mismatch != nil:
 		return sum, mismatch
+	case o.DryRun && res.Valid == 0:
+		// A nightly check of an empty or broken file must not look green.
+		return sum, &Error{Code: CodeIncomplete, Err: fmt.Errorf("%s: no valid row in %d rows read; see %s", input, res.Rows, r.report)}
 	}
 	return sum, nil
 }
