@@ -1,6 +1,10 @@
 package pipeline
 
-import "github.com/m7import/m7import/importer"
+import (
+	"context"
+
+	"github.com/m7import/m7import/importer"
+)
 
 // Outcome is how one batch ended: what a Sender returns and a Ledger
 // records.
@@ -29,4 +33,21 @@ func (o Outcome) Retries() int {
 		return o.Attempts - 1
 	}
 	return 0
+}
+
+type stopKey struct{}
+
+// withStop marks ctx, the context batches are sent under, with the channel
+// that closes when the run is stopped (Ctrl-C, SIGTERM): a sender stops
+// waiting (to retry, to settle) at once then, while a request already
+// under way gets the drain timeout.
+func withStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+// Stopping returns the channel that closes when the run a batch belongs to
+// is stopped (nil outside a Run).
+func Stopping(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	return ch
 }

@@ -143,9 +143,11 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 	}
 	feedCtx, stopFeed := context.WithCancelCause(ctx)
 	defer stopFeed(nil)
-	// Requests in flight outlive a stop by up to DrainTimeout.
+	// Requests in flight outlive a stop by up to DrainTimeout; waits end
+	// at once (Stopping).
 	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSend()
+	sendCtx = withStop(sendCtx, feedCtx.Done())
 	go func() {
 		select {
 		case <-feedCtx.Done():

@@ -7,6 +7,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,7 +33,23 @@ type Schedule struct {
 	// Timer waits between attempts (default: a real timer); tests inject
 	// one that records the waits and fires at once.
 	Timer backoff.Timer
+	// Stop, when it closes, ends a wait between attempts at once (the run
+	// was stopped): Do then returns a *StoppedError. An attempt already
+	// under way is not interrupted.
+	Stop <-chan struct{}
 }
+
+// StoppedError is Do's error when Stop closed while it waited to retry.
+type StoppedError struct {
+	// Last is the error of the last attempt.
+	Last error
+}
+
+func (e *StoppedError) Error() string {
+	return "the run was stopped while waiting to retry: " + e.Last.Error()
+}
+
+func (e *StoppedError) Unwrap() error { return e.Last }
 
 // WaitTooLongError is Do's error when the server asked (Retry-After) to
 // wait longer than the schedule's Max: the request fails rather than
@@ -63,15 +80,34 @@ func (s Schedule) Do(ctx context.Context, attempt func() error) error {
 		backoff.WithMaxElapsedTime(0), // MaxRetries alone bounds the attempts
 	)
 	ra := &retryAfter{BackOff: backoff.WithMaxRetries(exp, uint64(max(s.MaxRetries, 0)))}
-	return backoff.RetryNotifyWithTimer(func() error {
+	wctx := ctx
+	if s.Stop != nil {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-s.Stop:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
+	var last error
+	err := backoff.RetryNotifyWithTimer(func() error {
 		err := attempt()
+		last = err
 		d := api.RetryAfter(err)
 		if d > s.Max {
 			return backoff.Permanent(&WaitTooLongError{Wait: d, Max: s.Max, Err: err})
 		}
 		ra.next = d
 		return err
-	}, backoff.WithContext(ra, ctx), nil, s.Timer)
+	}, backoff.WithContext(ra, wctx), nil, s.Timer)
+	if errors.Is(err, context.Canceled) && last != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return &StoppedError{Last: last}
+	}
+	return err
 }
 
 func (s Schedule) withDefaults() Schedule {

@@ -5,9 +5,11 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/m7import/m7import/api"
@@ -55,12 +57,73 @@ type Config struct {
 	Observe func(time.Duration)
 	// Now is the clock for Observe (default time.Now).
 	Now func() time.Time
+	// GiveUpAfter stops the run after this many attempts in a row, across
+	// batches, failed the same way (a dead gateway): the rest is skipped
+	// and the run can be resumed. Default 10; negative: never.
+	GiveUpAfter int
 }
+
+// DefaultGiveUpAfter is Config.GiveUpAfter's default.
+const DefaultGiveUpAfter = 10
 
 // Uploader imports batches. It is safe for concurrent use.
 type Uploader struct {
 	poster Poster
 	cfg    Config
+
+	mu      sync.Mutex // guards the run of failures
+	failRun int        // attempts in a row that failed the same way
+	failHow string     // how they failed
+}
+
+// DeadServerError stops a run whose server answered every one of the last
+// attempts the same failing way.
+type DeadServerError struct {
+	Attempts int
+	How      string
+}
+
+func (e *DeadServerError) Error() string {
+	return fmt.Sprintf("the server answered the last %d calls the same way (%s): stopped sending; run the same command with --resume once it works again", e.Attempts, e.How)
+}
+
+// failed counts a failed attempt; it returns the error that stops the run
+// when too many in a row failed the same way.
+func (u *Uploader) failed(err error) error {
+	if u.cfg.GiveUpAfter < 0 {
+		return nil
+	}
+	how := failureKind(err)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if how == u.failHow {
+		u.failRun++
+	} else {
+		u.failHow, u.failRun = how, 1
+	}
+	if limit := cmp.Or(u.cfg.GiveUpAfter, DefaultGiveUpAfter); u.failRun >= limit {
+		return &DeadServerError{Attempts: u.failRun, How: how}
+	}
+	return nil
+}
+
+func (u *Uploader) succeeded() {
+	u.mu.Lock()
+	u.failRun, u.failHow = 0, ""
+	u.mu.Unlock()
+}
+
+// failureKind names how an attempt failed, for telling a dead gateway
+// (the same answer every time) from scattered trouble.
+func failureKind(err error) string {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		if ae.HTTPStatus != 0 && ae.HTTPStatus != 200 {
+			return fmt.Sprintf("HTTP %d", ae.HTTPStatus)
+		}
+		return "code " + ae.Code
+	}
+	return api.Reason(err)
 }
 
 // New returns an Uploader that posts through p.
@@ -115,10 +178,12 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome 
 	for {
 		maybeSent, err := u.try(ctx, b, body, budget, tr, &res)
 		u.finish(ctx, &res, err, maybeSent)
-		if res.Status != importer.Unconfirmed || tr == nil || ctx.Err() != nil {
+		if res.Status != importer.Unconfirmed || tr == nil || ctx.Err() != nil || res.StopRun {
 			return res
 		}
-		v := tr.Settle(ctx, b.Seq)
+		sctx, cancel := stopCtx(ctx)
+		v := tr.Settle(sctx, b.Seq)
+		cancel()
 		switch v.Verdict {
 		case settle.Landed:
 			res.Status, res.Err, res.Reason = importer.Imported, nil, v.Reason
@@ -144,7 +209,7 @@ func (u *Uploader) Send(ctx context.Context, b *chunker.Batch) pipeline.Outcome 
 // (budget of them) run out. maybeSent tells whether some attempt may have
 // been processed.
 func (u *Uploader) try(ctx context.Context, b *chunker.Batch, body []byte, budget int, tr *settle.Tracker, res *pipeline.Outcome) (maybeSent bool, err error) {
-	sched := retry.Schedule{Initial: u.cfg.InitialInterval, Max: u.cfg.MaxInterval, MaxRetries: budget}
+	sched := retry.Schedule{Initial: u.cfg.InitialInterval, Max: u.cfg.MaxInterval, MaxRetries: budget, Stop: pipeline.Stopping(ctx)}
 	err = sched.Do(ctx, func() error {
 		if u.cfg.Attempt != nil && res.Attempts > 0 { // the first attempt is the batch's sending line
 			if err := u.cfg.Attempt(b); err != nil {
@@ -167,16 +232,26 @@ func (u *Uploader) try(ctx context.Context, b *chunker.Batch, body []byte, budge
 			if tr != nil {
 				tr.Landed(b.Seq)
 			}
+			u.succeeded()
 			return nil
 		}
+		dead := u.failed(err)
 		switch class {
 		case api.Retryable:
 			if tr != nil {
 				tr.NotSent(b.Seq)
 			}
+			if dead != nil {
+				res.StopRun = true
+				return retry.Permanent(dead)
+			}
 			return err
 		case api.Ambiguous:
 			maybeSent = true
+			if dead != nil {
+				res.StopRun = true
+				return retry.Permanent(dead)
+			}
 			if !u.cfg.Rule.ResendIsSafe() || ctx.Err() != nil {
 				// Resending could import every row of the batch twice.
 				return retry.Permanent(err)
@@ -211,7 +286,7 @@ func (u *Uploader) finish(ctx context.Context, res *pipeline.Outcome, err error,
 	case maybeSent:
 		res.Status = importer.Unconfirmed
 		res.Reason = "outcome unknown: " + api.Reason(err) + unconfirmedHint(u.cfg.Rule)
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || errors.As(err, new(*retry.StoppedError)):
 		res.Status = importer.Skipped
 		res.Reason = "not sent: the run was stopped"
 	default:
@@ -232,4 +307,21 @@ func unconfirmedHint(rule api.Rule) string {
 		return "; not resent under rule 2 (it could import the rows twice)"
 	}
 	return ""
+}
+
+// stopCtx is ctx, also cancelled when the run is stopped: a wait to
+// settle ends at once then (the batch stays unconfirmed; --resume settles
+// it).
+func stopCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(ctx)
+	if stop := pipeline.Stopping(ctx); stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-c.Done():
+			}
+		}()
+	}
+	return c, cancel
 }

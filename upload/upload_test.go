@@ -2,7 +2,9 @@ package upload_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/m7import/m7import/api/sim"
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/pipeline"
 	"github.com/m7import/m7import/upload"
 )
 
@@ -155,3 +158,64 @@ func TestSendFailsAtOnceWhenRetryAfterIsLongerThanRetryMax(t *testing.T) {
 		t.Fatalf("%d calls, want 1", n)
 	}
 }
+
+func TestADeadGatewayStopsTheRunAfterABoundedNumberOfCalls(t *testing.T) {
+	srv, c, task := setup(t, sim.Fault{Mode: sim.FaultGateway502, EveryN: 1})
+	u, err := upload.New(c, upload.Config{TaskID: task, Rule: api.RuleThisTask, MaxRetries: 5,
+		InitialInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, GiveUpAfter: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last pipeline.Outcome
+	for i := 0; i < 10 && !last.StopRun; i++ {
+		last = u.Send(context.Background(), batch(2))
+	}
+	var dead *upload.DeadServerError
+	if !last.StopRun || !errors.As(last.Err, &dead) || !strings.Contains(last.Reason, "HTTP 502") {
+		t.Fatalf("got %+v", last)
+	}
+	if n := len(srv.CallTimes("import")); n != 4 {
+		t.Fatalf("%d calls before stopping, want 4", n)
+	}
+}
+
+func TestAStoppedRunDoesNotWaitToRetry(t *testing.T) {
+	_, c, task := setup(t, sim.Fault{Mode: sim.Fault503, EveryN: 1, RetryAfter: 20 * time.Second})
+	u, err := upload.New(c, upload.Config{TaskID: task, Rule: api.RuleNone, MaxRetries: 3,
+		InitialInterval: time.Millisecond, MaxInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run the batch through a pipeline whose context is cancelled while
+	// the uploader waits out the 20 s Retry-After.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	rd := &sliceReader{recs: batch(3).Records}
+	res, err := pipeline.Run(ctx, rd, discard{}, pipeline.Options{BatchSize: 3, Sender: u, DrainTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 3 {
+		t.Fatalf("counts %+v, want the batch skipped", res.Counts)
+	}
+	if waited := time.Since(start); waited > 15*time.Second {
+		t.Fatalf("the stop waited %s: it should end the Retry-After wait at once", waited)
+	}
+}
+
+type sliceReader struct{ recs []importer.Record }
+
+func (s *sliceReader) Next() (importer.Record, error) {
+	if len(s.recs) == 0 {
+		return importer.Record{}, io.EOF
+	}
+	r := s.recs[0]
+	s.recs = s.recs[1:]
+	r.Status = importer.Valid
+	return r, nil
+}
+
+type discard struct{}
+
+func (discard) Write(importer.Record) error { return nil }
