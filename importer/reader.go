@@ -31,6 +31,9 @@ type Options struct {
 	Region string
 	// Policy decides which numbers are valid.
 	Policy Policy
+	// Opened, when set, is called each time the file is opened: the count
+	// of passes over the input that tests and audits check.
+	Opened func(path string)
 	// KeepRepeats keeps every valid row even when its number equals an
 	// earlier valid row's (dedupe rule 2); otherwise such a row is a
 	// Duplicate (api.Rule.DedupesInFile decides).
@@ -181,6 +184,9 @@ func openWithLimits(ctx context.Context, path string, opts Options, lim limits) 
 		return nil, fmt.Errorf("read %s: %w %q: save the file as .xlsx or .csv", path, ErrUnsupportedFormat, ext)
 	}
 	in, err := openInput(path)
+	if err == nil && opts.Opened != nil {
+		opts.Opened(path)
+	}
 	if err != nil {
 		return nil, err
 	}

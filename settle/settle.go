@@ -90,7 +90,8 @@ func bitIndex(x int) int {
 // Decide names the batches of unknown fate that landed: unknown maps batch
 // numbers to their rows, delta is how much the task grew beyond what the
 // batches known to be imported account for. It returns the one set of
-// batches whose rows add up to delta within Tolerance (landed[seq] true
+// batches whose rows add up to delta within Tolerance — less for batches
+// too small to allow it — (landed[seq] true
 // for those, false for the rest of unknown); ok is false when no set fits
 // (someone else changed the task) or more than one does.
 func Decide(unknown map[int]int, delta int) (landed map[int]bool, ok bool) {
@@ -98,10 +99,15 @@ func Decide(unknown map[int]int, delta int) (landed map[int]bool, ok bool) {
 		return nil, false
 	}
 	seqs := make([]int, 0, len(unknown))
+	sizes := make([]int, 0, len(unknown))
 	for s := range unknown {
 		seqs = append(seqs, s)
 	}
 	sort.Ints(seqs)
+	for _, s := range seqs {
+		sizes = append(sizes, unknown[s])
+	}
+	tol := tolerance(sizes)
 	match, found := 0, 0
 	for mask := 0; mask < 1<<len(seqs); mask++ {
 		sum := 0
@@ -110,7 +116,7 @@ func Decide(unknown map[int]int, delta int) (landed map[int]bool, ok bool) {
 				sum += unknown[s]
 			}
 		}
-		if sum-delta <= Tolerance && delta-sum <= Tolerance {
+		if sum-delta <= tol && delta-sum <= tol {
 			match, found = mask, found+1
 		}
 	}
@@ -122,6 +128,19 @@ func Decide(unknown map[int]int, delta int) (landed map[int]bool, ok bool) {
 		landed[s] = match&(1<<i) != 0
 	}
 	return landed, true
+}
+
+// tolerance is Tolerance, or less when the sets of sizes are closer than
+// 2×Tolerance+1 apart (small batches), so that at most one set can ever
+// fit a growth.
+func tolerance(sizes []int) int {
+	sums := subsetSums(sizes)
+	sort.Ints(sums)
+	gap := 2*Tolerance + 1
+	for i := 1; i < len(sums); i++ {
+		gap = min(gap, sums[i]-sums[i-1])
+	}
+	return max(0, min(Tolerance, (gap-1)/2))
 }
 
 // Mismatch explains a growth that no set of the batches in doubt explains.
