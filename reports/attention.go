@@ -53,6 +53,7 @@ type AttentionWriter struct {
 	w            rowWriter
 	width        int // input columns
 	numberColumn int
+	translate    func(string) string // Options.Translate, or nil
 	row          []string
 	rows         int
 	done         bool
@@ -67,6 +68,13 @@ type AttentionWriter struct {
 // attention file) loses those three, so they are not repeated. Path errors
 // are a *PathError, as for Create.
 func CreateAttention(path string, f Format, header []string, numberColumn int) (*AttentionWriter, error) {
+	return CreateAttentionWith(path, f, header, numberColumn, Options{})
+}
+
+// CreateAttentionWith is CreateAttention with options: Options.Translate
+// rewrites the reason column (the status column stays as it is, so the
+// file is recognised and re-imported the same in any language).
+func CreateAttentionWith(path string, f Format, header []string, numberColumn int, o Options) (*AttentionWriter, error) {
 	if f != CSV && f != XLSX {
 		return nil, fmt.Errorf("attention file %s: format %q: %w", path, f, ErrAttentionFormat)
 	}
@@ -78,7 +86,7 @@ func CreateAttention(path string, f Format, header []string, numberColumn int) (
 	if err != nil {
 		return nil, err
 	}
-	aw := &AttentionWriter{t: t, width: len(header), numberColumn: numberColumn,
+	aw := &AttentionWriter{t: t, width: len(header), numberColumn: numberColumn, translate: o.Translate,
 		row: make([]string, len(header)+len(AttentionColumns))}
 	if f == CSV {
 		aw.w = newCSVRowWriter(t.tmp, numberColumn)
@@ -138,6 +146,9 @@ func (aw *AttentionWriter) Write(rec importer.Record) error {
 	row[aw.width] = strconv.Itoa(rec.Row)
 	row[aw.width+1] = string(rec.Status)
 	row[aw.width+2] = rec.Reason
+	if aw.translate != nil && rec.Reason != "" {
+		row[aw.width+2] = aw.translate(rec.Reason)
+	}
 	if err := aw.w.writeRow(row, false); err != nil {
 		return aw.t.notWritten(fmt.Sprintf("write row %d to", rec.Row), err)
 	}

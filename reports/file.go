@@ -214,6 +214,12 @@ type File struct {
 // creates the temporary file, so a report that cannot be written is found
 // before the first call. The report's mode is 0644 filtered by the umask.
 func Create(path string, f Format) (*File, error) {
+	return CreateWith(path, f, Options{})
+}
+
+// CreateWith is Create with options: CreateWith(path, f,
+// Options{Translate: i18n.Reasons(lang)}) writes the reasons in lang.
+func CreateWith(path string, f Format, o Options) (*File, error) {
 	if _, err := NewWriter(discard{}, f); err != nil {
 		return nil, fmt.Errorf("create report %s: %w", path, err)
 	}
@@ -222,7 +228,7 @@ func Create(path string, f Format) (*File, error) {
 		return nil, err
 	}
 	rf := &File{t: t}
-	if rf.w, err = NewWriter(t.tmp, f); err != nil {
+	if rf.w, err = NewWriterWith(t.tmp, f, o); err != nil {
 		rf.Abort()
 		return nil, fmt.Errorf("create report %s: %w", path, err)
 	}

@@ -107,8 +107,46 @@ type Writer interface {
 	Close() error
 }
 
+// Options are the choices a writer of any format takes. The zero value
+// writes records as they are.
+type Options struct {
+	// Translate, when set, rewrites each record's Reason on the way out:
+	// i18n.Reasons(lang) writes reasons in the user's language. Statuses
+	// are never translated (scripts rely on them), and nothing else in the
+	// record is touched.
+	Translate func(string) string
+}
+
 // NewWriter returns a writer of format f over w.
 func NewWriter(w io.Writer, f Format) (Writer, error) {
+	return NewWriterWith(w, f, Options{})
+}
+
+// NewWriterWith returns a writer of format f over w that applies o.
+func NewWriterWith(w io.Writer, f Format, o Options) (Writer, error) {
+	wr, err := newWriter(w, f)
+	if err != nil || o.Translate == nil {
+		return wr, err
+	}
+	return &translating{w: wr, tr: o.Translate}, nil
+}
+
+// translating rewrites each record's reason before its writer sees it.
+type translating struct {
+	w  Writer
+	tr func(string) string
+}
+
+func (t *translating) Write(r importer.Record) error {
+	if r.Reason != "" {
+		r.Reason = t.tr(r.Reason)
+	}
+	return t.w.Write(r)
+}
+
+func (t *translating) Close() error { return t.w.Close() }
+
+func newWriter(w io.Writer, f Format) (Writer, error) {
 	switch f {
 	case CSV:
 		return NewCSVWriter(w), nil
