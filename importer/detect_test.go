@@ -65,7 +65,7 @@ func TestHeaderFoundBelowTitleAndExportRows(t *testing.T) {
 			want: []short{
 				{5, "张三", "13800138000", "13800138000", Valid, ""},
 				{6, "李四", "010-12345678", "01012345678", Valid, "number from column 座机 (手机 was empty)"},
-				{7, "王五", "", "", Invalid, "missing number"},
+				{7, "王五", "", "", Invalid, "missing number: fill in the number or delete the row"},
 				{8, "赵六", "12345", "", Invalid, "not a valid China number; number from column 座机 (手机 was empty)"},
 			},
 			notes: [][]string{
@@ -100,7 +100,7 @@ func TestHeaderFoundBelowTitleAndExportRows(t *testing.T) {
 			want: []short{
 				{5, "张三", "13800138000", "13800138000", Valid, "number from column 手机 (座机 was empty)"},
 				{6, "李四", "010-12345678", "01012345678", Valid, ""},
-				{7, "王五", "", "", Invalid, "missing number"},
+				{7, "王五", "", "", Invalid, "missing number: fill in the number or delete the row"},
 				{8, "赵六", "12345", "", Invalid, "not a valid China number"},
 			},
 		},

@@ -40,19 +40,19 @@ var (
 // the returned error is the report's reason; test it with errors.Is.
 var (
 	// ErrMissingNumber: the number cell is empty.
-	ErrMissingNumber = errors.New("missing number")
+	ErrMissingNumber = errors.New("missing number: fill in the number or delete the row")
 	// ErrDigitsLost: a text cell holds a number in scientific notation
 	// (1.38001E+10); its last digits were lost before the file was saved.
 	ErrDigitsLost = errors.New("number in scientific notation, digits lost: format the column as text and export again")
 	// ErrLettersInNumber: the cell holds letters besides digits.
-	ErrLettersInNumber = errors.New("letters in number")
+	ErrLettersInNumber = errors.New("letters in number: keep only the digits (an O for a 0? an l for a 1?)")
 	// ErrExtension: the number carries an extension, which the dialer
 	// cannot dial.
-	ErrExtension = errors.New("extension not supported")
+	ErrExtension = errors.New("extension not supported: keep the number without its extension (转 8, ext. 8); an extension cannot be dialled")
 	// ErrTooShort: too few digits for a phone number.
-	ErrTooShort = errors.New("too short")
+	ErrTooShort = errors.New("too short: digits are missing; check the number (a landline needs its area code)")
 	// ErrTooLong: too many digits for a phone number.
-	ErrTooLong = errors.New("too long")
+	ErrTooLong = errors.New("too long: one number per row (split 18612345678/13912345678 into two rows); check for extra digits")
 	// ErrNotRegion: a valid number of another country than the region.
 	ErrNotRegion = errors.New("not a number of the region")
 	// ErrInvalidNumber: digits that are not a valid number of the region.
@@ -61,7 +61,7 @@ var (
 	// of their own (an unclosed quote joined them).
 	ErrJoinedRows = errors.New("a quoted cell runs over lines that look like other rows (an unclosed quote?): fix the quote and import those rows again")
 	// ErrNotANumber: the cell does not look like a phone number at all.
-	ErrNotANumber = errors.New("not a phone number")
+	ErrNotANumber = errors.New("not a phone number: put the phone number in this cell")
 	// ErrNotWholeNumber: a numeric cell whose value has a fraction.
 	ErrNotWholeNumber = errors.New("numeric cell is not a whole number")
 )

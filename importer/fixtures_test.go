@@ -40,15 +40,15 @@ var leadsWant = []Record{
 	{Row: 5, Name: "王五", Number: "1.38001E+10", Remark: "lost digits", Status: Invalid, Reason: ErrDigitsLost.Error()},
 	{Row: 6, Name: "赵六", Number: " 13800138000 ", Remark: "dup", Normalized: "13800138000", Status: Duplicate, Reason: "duplicate of row 2"},
 	{Row: 7, Name: "多行\n名字", Number: "010-12345678", Remark: "第一行\n第二行", Normalized: "01012345678", Status: Valid},
-	{Row: 10, Name: "钱七", Number: "1380013800A", Status: Invalid, Reason: "letters in number"},
-	{Row: 11, Name: "孙八", Status: Invalid, Reason: "missing number"},
+	{Row: 10, Name: "钱七", Number: "1380013800A", Status: Invalid, Reason: "letters in number: keep only the digits (an O for a 0? an l for a 1?)"},
+	{Row: 11, Name: "孙八", Status: Invalid, Reason: "missing number: fill in the number or delete the row"},
 	{Row: 12, Name: "周九", Number: "１３８００１３８００２", Normalized: "13800138002", Status: Valid},
 	{Row: 13, Name: "吴十", Number: "'13800138003", AgentNumber: "8003", Normalized: "13800138003", Status: Valid},
 	{Row: 14, Name: "郑一", Number: "13800138004.0", Normalized: "13800138004", Status: Valid},
 	{Row: 15, Name: "王二", Number: "1380013800", Status: Invalid, Reason: "10 digits starting with 1: a digit may be missing"},
 	{Row: 16, Name: "冯三", Number: "+1 202-555-0123", Status: Invalid, Reason: "+1 number: not a China number; use --region or --number-policy loose"},
 	{Row: 17, Name: "陈四", Number: "400-800-1234", Normalized: "4008001234", Status: Valid},
-	{Row: 19, Name: "褚五", Number: "010-12345678转8", Status: Invalid, Reason: "extension not supported"},
+	{Row: 19, Name: "褚五", Number: "010-12345678转8", Status: Invalid, Reason: "extension not supported: keep the number without its extension (转 8, ext. 8); an extension cannot be dialled"},
 }
 
 func mustEncode(t testing.TB, b []byte, enc interface{ Bytes([]byte) ([]byte, error) }) []byte {

@@ -164,7 +164,7 @@ func TestReadTextHeaders(t *testing.T) {
 		}
 		diffRecords(t, recs, []Record{
 			{Row: 2, Name: "张三", Number: "13800138000", Normalized: "13800138000", Status: Valid},
-			{Row: 3, Name: "李四", Status: Invalid, Reason: "missing number"},
+			{Row: 3, Name: "李四", Status: Invalid, Reason: "missing number: fill in the number or delete the row"},
 			{Row: 4, Name: "王五", Number: "13800138001", Normalized: "13800138001", Status: Valid},
 		})
 	})

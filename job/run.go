@@ -13,6 +13,7 @@ import (
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/history"
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/pipeline"
@@ -87,6 +88,9 @@ type Options struct {
 	// the input's own columns plus row, status and reason (csv or xlsx).
 	Attention       string
 	AttentionFormat reports.Format
+	// Lang is the language of the reasons in the report and the attention
+	// file, and of the run's notices; statuses never change.
+	Lang i18n.Lang
 }
 
 // Summary is the outcome of one file: what `import --json` prints, the
@@ -212,7 +216,8 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 	}
 
 	// The report exists (as a temp file beside its path) before any call.
-	rep, err := reports.Create(r.report, o.ReportFormat)
+	words := reports.Options{Translate: i18n.Reasons(o.Lang)}
+	rep, err := reports.CreateWith(r.report, o.ReportFormat, words)
 	if err != nil {
 		return sum, err
 	}
@@ -223,7 +228,7 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		if reports.SameFile(o.Attention, input) {
 			return sum, Usagef("--attention %s is the input file itself: choose another path", o.Attention)
 		}
-		if att, err = reports.CreateAttention(o.Attention, o.AttentionFormat, rd.Header(), numberColumn(rd)); err != nil {
+		if att, err = reports.CreateAttentionWith(o.Attention, o.AttentionFormat, rd.Header(), numberColumn(rd), words); err != nil {
 			return sum, err
 		}
 		defer att.Abort()

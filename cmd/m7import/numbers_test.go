@@ -215,7 +215,7 @@ func TestNumbersDeleteFromResultsReport(t *testing.T) {
 		// report reader undoes it, and the number the import sent is used.
 		{Row: 2, Number: "+86 138 0013 8001", Normalized: "13800138001", Status: importer.Imported},
 		{Row: 3, Number: "13800138003", Normalized: "13800138003", Status: importer.Failed},
-		{Row: 4, Number: "bad", Status: importer.Invalid, Reason: "not a phone number"},
+		{Row: 4, Number: "bad", Status: importer.Invalid, Reason: "not a phone number: put the phone number in this cell"},
 	} {
 		if err := f.Write(rec); err != nil {
 			t.Fatal(err)

@@ -148,7 +148,7 @@ func TestRollbackIncludeUnconfirmed(t *testing.T) {
 		{Row: 2, Number: "13800138001", Normalized: "13800138001", Status: importer.Imported, Batch: 1},
 		{Row: 3, Number: "13800138002", Normalized: "13800138002", Status: importer.Imported, Batch: 1},
 		{Row: 4, Number: "13800138003", Normalized: "13800138003", Status: importer.Unconfirmed, Batch: 2},
-		{Row: 5, Number: "12345", Status: importer.Invalid, Reason: "too short"},
+		{Row: 5, Number: "12345", Status: importer.Invalid, Reason: "too short: digits are missing; check the number (a landline needs its area code)"},
 		{Row: 6, Number: "13800138009", Normalized: "13800138009", Status: importer.Failed, Batch: 3},
 	}
 	tests := []struct {
