@@ -65,8 +65,8 @@ var targets = []target{
 	{label: "openpyxl", base: "xlsx-baseline", info: true},
 	{label: "validate-xlsx", base: "xlsx-baseline", maxRatio: 1.3, half: "openpyxl", maxRSSMB: 100},
 	{label: "import-csv", base: "validate-csv-r1", maxRatio: 2, maxRSSMB: 120},
-	{label: "rate-c4", rate: true},
-	{label: "rate-c2", info: true},
+	{label: "rate-cauto", rate: true},
+	{label: "rate-c4", info: true},
 }
 
 func main() {
@@ -124,7 +124,7 @@ func write(w io.Writer, recs map[string]record) (failed int) {
 		ratio, goal, result := "—", "—", "info"
 		if t.rate {
 			ratio, goal, result = rateCells(r)
-		} else if t.label == "rate-c2" {
+		} else if t.label == "rate-c4" {
 			ratio, _, _ = rateCells(r)
 		} else {
 			ratio, goal, result = wallCells(t, r, recs)

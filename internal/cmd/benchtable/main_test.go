@@ -11,8 +11,8 @@ func TestTargetsJudgeWallRatioRSSAndRate(t *testing.T) {
 {"label":"validate-csv-r2","what":"v2","rows":1000000,"runs":3,"median_wall_s":0.7,"max_rss_kib":40000}
 {"label":"validate-csv-r1","what":"v1","rows":1000000,"runs":3,"median_wall_s":0.9,"max_rss_kib":40000}
 {"label":"import-csv","what":"imp","rows":1000000,"runs":3,"median_wall_s":1.7,"max_rss_kib":150000}
-{"label":"rate-c4","what":"rate","rows":20000,"runs":1,"median_wall_s":21}
-{"label":"rate-c4","calls":201,"processed":200,"refused_429":0,"span_s":20.1,"achieved_rate":9.9,"max_in_1s":12,"rate":10,"burst":1}
+{"label":"rate-cauto","what":"rate","rows":20000,"runs":1,"median_wall_s":21}
+{"label":"rate-cauto","calls":201,"processed":200,"refused_429":0,"span_s":20.1,"achieved_rate":9.9,"max_in_1s":12,"rate":10,"burst":1}
 `))
 	if err != nil {
 		t.Fatal(err)
