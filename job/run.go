@@ -286,6 +286,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		defer unlock()
 		defer j.Close()
 		led, runBase = j, base
+		if _, err := rep.RemoveStale(); err != nil {
+			r.warn(err.Error())
+		}
 		if err := r.begin(ctx, pre.sha256, firstBefore, start); err != nil {
 			return sum, err
 		}

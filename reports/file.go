@@ -288,3 +288,38 @@ func (f *File) Abort() error {
 
 // errAborted is returned by Commit after Abort.
 var errAborted = errors.New("report aborted")
+
+// RemoveStale deletes the hidden temporary files an earlier, killed run
+// left beside this report's path (".NAME.tmp-*"), keeping this File's own.
+// Call it only while holding what keeps other runs off the same report
+// (the journal's lock). It returns how many it removed.
+func (f *File) RemoveStale() (int, error) {
+	dir, base := filepath.Dir(f.t.path), filepath.Base(f.t.path)
+	matches, err := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+".tmp-*"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range matches {
+		if m == f.t.tmp.Name() {
+			continue
+		}
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove stale temporary file %s: %w", m, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// globEscape quotes the pattern characters of a file name.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

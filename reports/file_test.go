@@ -181,3 +181,36 @@ func TestCommitRenameFailureLeavesNoTempFile(t *testing.T) {
 		})
 	}
 }
+
+func TestRemoveStaleKeepsItsOwnTempFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a[1].results.csv")
+	stale := filepath.Join(dir, ".a[1].results.csv.tmp-old")
+	other := filepath.Join(dir, ".b.results.csv.tmp-old")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := Create(path, CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Abort()
+	if n, err := f.RemoveStale(); err != nil || n != 1 {
+		t.Fatalf("removed %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the stale temp file is still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("another report's temp file was removed: %v", err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".a*"))
+	if len(left) != 0 {
+		t.Fatalf("temp files left after commit: %v", left)
+	}
+}
