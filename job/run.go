@@ -294,7 +294,7 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		}
 		sum.HistoryID = r.historyID
 		meta = journal.Meta{Input: input, InputSHA256: pre.sha256, Report: r.report, TaskID: task.TaskID, TaskName: task.TaskName,
-			Rule: o.Rule, BatchSize: o.BatchSize, Operator: o.Operator, NumberTotalBefore: firstBefore, StartedAt: start}
+			Rule: o.Rule, BatchSize: o.BatchSize, Operator: o.Operator, Mapping: sum.Mapping, NumberTotalBefore: firstBefore, StartedAt: start}
 		// Written before the first call, so that even a run killed at once
 		// can be rolled back; rewritten with the final counts at the end.
 		if err := journal.WriteMeta(r.report, meta); err != nil {

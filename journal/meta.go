@@ -14,21 +14,23 @@ import (
 // (REPORT.meta.json): what rollback needs to know about the run and
 // the report's own columns cannot say.
 type Meta struct {
-	Version           int       `json:"version"`
-	Input             string    `json:"input"`
-	InputSHA256       string    `json:"input_sha256,omitempty"`
-	Report            string    `json:"report"`
-	TaskID            string    `json:"task_id"`
-	TaskName          string    `json:"task_name,omitempty"`
-	Rule              api.Rule  `json:"rule"`
-	BatchSize         int       `json:"batch_size"`
-	Operator          string    `json:"operator,omitempty"`
-	NumberTotalBefore int       `json:"number_total_before"`
-	NumberTotalAfter  int       `json:"number_total_after"`
-	Imported          int       `json:"imported"`
-	Unconfirmed       int       `json:"unconfirmed"`
-	StartedAt         time.Time `json:"started_at"`
-	FinishedAt        time.Time `json:"finished_at"`
+	Version     int      `json:"version"`
+	Input       string   `json:"input"`
+	InputSHA256 string   `json:"input_sha256,omitempty"`
+	Report      string   `json:"report"`
+	TaskID      string   `json:"task_id"`
+	TaskName    string   `json:"task_name,omitempty"`
+	Rule        api.Rule `json:"rule"`
+	BatchSize   int      `json:"batch_size"`
+	Operator    string   `json:"operator,omitempty"`
+	// Mapping is which input column fed each field ("" for none).
+	Mapping           map[string]string `json:"mapping,omitempty"`
+	NumberTotalBefore int               `json:"number_total_before"`
+	NumberTotalAfter  int               `json:"number_total_after"`
+	Imported          int               `json:"imported"`
+	Unconfirmed       int               `json:"unconfirmed"`
+	StartedAt         time.Time         `json:"started_at"`
+	FinishedAt        time.Time         `json:"finished_at"`
 }
 
 // MetaPath is where the side file of a report lives.
