@@ -916,6 +916,10 @@ func TestSafetyFullDiskAtTheReport(t *testing.T) {
 	recs := readReport(t, report)
 	checkEveryRowImported(t, recs, rows)
 	e.checkImportedIsOnServer(t, task, recs)
+	// No temp file survives a finished run.
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*tmp*")); len(left) > 0 {
+		t.Errorf("temp files left after the resume: %v", left)
+	}
 }
 
 // 13. A processed batch answered success:false with an unknown code under
@@ -964,5 +968,102 @@ func TestSafetyReportFollowsTheUmask(t *testing.T) {
 		if m := fi.Mode().Perm(); m != 0o600 {
 			t.Errorf("%s: mode %o under umask 077, want 600", filepath.Base(p), m)
 		}
+	}
+}
+
+// Issue 17, 9: after a resume the summary's "the server kept N of M" line
+// counts only what this run sent, and is not printed under rule 2 (where
+// the server drops nothing) when the growth matches.
+//
+// FAILS on main dcab2e0: cmd/m7import/import.go:380-382 compares the
+// growth with s.Imported (every imported row of the report, the earlier
+// run's too) instead of s.ImportedThisRun, and prints "it drops numbers it
+// already holds under rule 2" under rule 2 as well.
+func TestSafetyResumeSummaryCountsOnlyThisRun(t *testing.T) {
+	for _, tt := range []struct {
+		rule    string
+		want    string // in the resume's summary; "" for no "kept" line
+		preload bool
+	}{
+		{"2", "", false},
+		{"1", "the server kept 15 of 20 imported rows", true},
+	} {
+		t.Run("rule "+tt.rule, func(t *testing.T) {
+			e := newTestEnv(t, sim.Config{})
+			task := e.srv.CreateTask("t")
+			h := withHook(t, e)
+			if tt.preload {
+				// 5 of the rows the resume will send are in the task already.
+				pre := e.leads(t, "pre.csv", validRows(40)[30:35])
+				if o := runProc(t, e.proc(context.Background(), "import", pre, "--task-id", task, "--rate", "0"), testDeadline); o.code != 0 {
+					t.Fatalf("preload: exit %d\n%s", o.code, o.stderr)
+				}
+			}
+			base := h.calls.Load()
+			h.set(func(n int64, w http.ResponseWriter) bool {
+				if n == base+3 || n == base+4 {
+					http.Error(w, "busy", http.StatusServiceUnavailable)
+					return true
+				}
+				return false
+			}, nil)
+			in := e.leads(t, "a.csv", validRows(40))
+			args := []string{"import", in, "--task-id", task, "--rule", tt.rule, "--batch-size", "10", "--rate", "0",
+				"--concurrency", "1", "--max-retries", "0"}
+			if o := runProc(t, e.proc(context.Background(), args...), testDeadline); o.code != 3 {
+				t.Fatalf("first run: exit %d, want 3\n%s", o.code, o.stderr)
+			}
+			h.set(nil, nil)
+			o := runProc(t, e.proc(context.Background(), append(args, "--resume")...), testDeadline)
+			if o.code != 0 {
+				t.Fatalf("resume: exit %d\n%s", o.code, o.stderr)
+			}
+			if tt.want == "" && strings.Contains(o.stderr, "the server kept") {
+				t.Errorf("rule %s resume, growth as imported, says the server kept fewer:\n%s", tt.rule, o.stderr)
+			}
+			if tt.want != "" && !strings.Contains(o.stderr, tt.want) {
+				t.Errorf("rule %s resume: summary does not say %q:\n%s", tt.rule, tt.want, o.stderr)
+			}
+		})
+	}
+}
+
+// 12c. A disk already full where the report goes: found before anything
+// is sent (the journal, meta and the report's temp file are written
+// before the first call), exit 1, no import call.
+func TestSafetyFullDiskBeforeTheFirstCall(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "full")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs to fill (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	// Fill it to the last byte.
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := f.Write(make([]byte, 4096)); err != nil {
+			break
+		}
+	}
+	f.Close()
+	e := newTestEnv(t, sim.Config{})
+	task := e.srv.CreateTask("t")
+	in := e.leads(t, "a.csv", validRows(50))
+	report := filepath.Join(dir, "a.results.csv")
+	o := runProc(t, e.proc(context.Background(), "import", in, "--task-id", task, "--rule", "2", "--rate", "0", "--report", report), testDeadline)
+	t.Logf("exit %d\n%s", o.code, o.stderr)
+	if o.code != 1 {
+		t.Errorf("exit %d on a full disk, want 1", o.code)
+	}
+	if n := e.srv.Stats()[sim.EndpointImport].Calls; n != 0 {
+		t.Errorf("%d import calls before the full disk was found", n)
+	}
+	if !strings.Contains(o.stderr, "no space left") {
+		t.Errorf("the message does not say the disk is full:\n%s", o.stderr)
 	}
 }
