@@ -189,7 +189,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		return sum, Usagef("--report %s is the input file itself: choose another report path", r.report)
 	}
 
-	rd, err := importer.Open(ctx, input, o.Read)
+	// The import pass reads to the end even once the run is stopped, so
+	// that every row is in the report (the unsent ones skipped).
+	rd, err := importer.Open(context.WithoutCancel(ctx), input, o.Read)
 	if err != nil {
 		return sum, WithReadHint(err, input)
 	}

@@ -378,8 +378,8 @@ func (r *importRun) printSummary(s job.Summary, err error) {
 		if s.NumberTotalBefore != nil && s.NumberTotalAfter != nil {
 			added := *s.NumberTotalAfter - *s.NumberTotalBefore
 			fmt.Fprintf(w, "; task %s numbers %d → %d (+%d)", s.TaskID, *s.NumberTotalBefore, *s.NumberTotalAfter, added)
-			if added < s.Imported {
-				fmt.Fprintf(w, " — the server kept %d of %d imported rows (it drops numbers it already holds under rule %d)", added, s.Imported, s.Rule)
+			if s.Rule.ResendIsSafe() && s.KeptByServer < s.ImportedThisRun {
+				fmt.Fprintf(w, " — the server kept %d of the %d rows this run sent (it drops numbers the task already holds under rule %d)", s.KeptByServer, s.ImportedThisRun, s.Rule)
 			}
 		}
 		fmt.Fprintln(w)

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
+	"github.com/m7import/m7import/datadir"
 	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/rollback"
+	"github.com/m7import/m7import/tasklock"
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/journal"
@@ -119,6 +122,12 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 	if err != nil {
 		return err
 	}
+	// Nothing else may write to the task meanwhile, nor resume this import.
+	release, err := lockForRollback(ctx, o, io, meta)
+	if err != nil {
+		return err
+	}
+	defer release()
 	task, err := tasks.ByID(ctx, c, meta.TaskID)
 	if errors.Is(err, tasks.ErrNotFound) {
 		return job.WithHint(fmt.Errorf("rollback %s: the task it imported into, %q (id %s), no longer exists, so there is nothing to delete: %w",
@@ -208,4 +217,30 @@ func printRollbackPlan(w io.Writer, o *rollbackOptions, meta journal.Meta, plan 
 	if meta.Rule == api.RuleNone {
 		fmt.Fprintln(w, "  note: the import used rule 2 (no dedupe): a number that was in the task before the import loses its earlier rows too (a delete removes every row with the number)")
 	}
+}
+
+// lockForRollback takes the task's lock (waiting like an import) and the
+// import journal's lock, so that a rollback never runs while an import
+// into the task, or a --resume of this very report, does.
+func lockForRollback(ctx context.Context, o *rollbackOptions, io stdio, meta journal.Meta) (func(), error) {
+	cfg, err := o.api.config(io)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := datadir.Resolve(io.Getenv, "")
+	if err != nil {
+		return nil, err
+	}
+	lock, err := tasklock.Acquire(ctx, dir, cfg.AppKey, meta.TaskID, tasklock.Options{
+		Wait: tasklock.CLIWait, Command: "m7import rollback " + filepath.Base(o.report),
+	})
+	if err != nil {
+		return nil, job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "wait for the import to finish, then run the rollback again")
+	}
+	unlock, err := journal.Lock(journal.Path(o.report))
+	if err != nil {
+		lock.Release()
+		return nil, job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "wait for the import to finish, then run the rollback again")
+	}
+	return func() { unlock(); lock.Release() }, nil
 }

@@ -986,7 +986,7 @@ func TestSafetyResumeSummaryCountsOnlyThisRun(t *testing.T) {
 		preload bool
 	}{
 		{"2", "", false},
-		{"1", "the server kept 15 of 20 imported rows", true},
+		{"1", "the server kept 15 of the 20 rows this run sent", true},
 	} {
 		t.Run("rule "+tt.rule, func(t *testing.T) {
 			e := newTestEnv(t, sim.Config{})
