@@ -53,6 +53,7 @@ func newEnv(t *testing.T, edit func(*web.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	ws := httptest.NewServer(srv.Handler())
 	t.Cleanup(ws.Close)
 	return &env{sim: s, srv: srv, url: ws.URL, token: srv.Token(), dir: cfg.DataDir}
