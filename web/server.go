@@ -75,8 +75,8 @@ type Server struct {
 	page     *page
 	checks   *checkCache
 
-	history  *history.Store
-	imports  *imports
+	history *history.Store
+	imports *imports
 
 	mu     sync.Mutex
 	client *api.Client // built on first use
