@@ -338,19 +338,27 @@ func (s *Server) start(c *api.Client, rec *importRecord, resume bool) *run {
 	opts := s.jobOptions(rec, resume)
 	began := s.cfg.Now()
 	var (
-		mu   sync.Mutex
-		last time.Time
+		mu       sync.Mutex
+		last     time.Time
+		lastDone int
+		batches  int // batches with an outcome: Done grows once per batch
 	)
 	opts.Progress = func(p pipeline.Progress) {
 		ru.accept()
 		mu.Lock()
 		defer mu.Unlock()
+		if p.Done > lastDone {
+			lastDone = p.Done
+			batches++
+		}
 		now := s.cfg.Now()
 		if now.Sub(last) < progressEvery {
 			return
 		}
 		last = now
-		ru.feed.Publish(EventProgress, progressOf(p, now.Sub(began)))
+		ev := progressOf(p, now.Sub(began))
+		ev.Batches = batches
+		ru.feed.Publish(EventProgress, ev)
 	}
 	resolve := func(ctx context.Context) (api.Task, error) {
 		t, _, err := job.ResolveTask(ctx, c, job.TaskRef{ID: rec.TaskID})
@@ -382,6 +390,7 @@ type progressEvent struct {
 	Read       int      `json:"read"`
 	Valid      int      `json:"valid"`
 	Sent       int      `json:"sent"`
+	Batches    int      `json:"batches"`
 	Rate       *float64 `json:"rate,omitempty"`
 	ETASeconds *float64 `json:"eta_seconds,omitempty"`
 	ElapsedMS  int64    `json:"elapsed_ms"`
@@ -389,10 +398,11 @@ type progressEvent struct {
 
 // progressOf computes the rate and time left from the rows sent so far.
 func progressOf(p pipeline.Progress, elapsed time.Duration) progressEvent {
-	ev := progressEvent{Read: p.Read, Valid: p.Valid, Sent: p.Done, ElapsedMS: elapsed.Milliseconds()}
+	// Valid counts rows as validated, which may trail the rows sent.
+	ev := progressEvent{Read: p.Read, Valid: max(p.Valid, p.Done), Sent: p.Done, ElapsedMS: elapsed.Milliseconds()}
 	if secs := elapsed.Seconds(); secs > 0 && p.Done > 0 {
 		rate := float64(p.Done) / secs
-		eta := float64(max(p.Valid-p.Done, 0)) / rate
+		eta := float64(ev.Valid-p.Done) / rate
 		ev.Rate, ev.ETASeconds = &rate, &eta
 	}
 	return ev
