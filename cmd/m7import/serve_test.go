@@ -31,7 +31,9 @@ func startServe(t *testing.T, e *testEnv, token string) *serveProc {
 	t.Helper()
 	tokenFile := filepath.Join(e.dir, "token")
 	os.WriteFile(tokenFile, []byte(token), 0o600)
-	cmd := e.proc(context.Background(), "serve", "--addr", "127.0.0.1:0", "--rate", "0", "--token-file", tokenFile)
+	// A short --timeout keeps the grace period before a batch in doubt is
+	// resent (3× the timeout) short.
+	cmd := e.proc(context.Background(), "serve", "--addr", "127.0.0.1:0", "--rate", "0", "--timeout", "2s", "--token-file", tokenFile)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
