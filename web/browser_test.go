@@ -1,12 +1,16 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +19,10 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/m7import/m7import/api/sim"
+	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/reports"
 )
 
 // browser starts headless Chromium (Debian's chromium package) for one
@@ -246,4 +254,148 @@ func fmtCount(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// fetchBase64 downloads the href of the link sel from inside the page (as
+// the browser would on a click) and returns the bytes.
+func fetchBytes(ctx context.Context, sel string) ([]byte, error) {
+	js := `(async () => { const a = document.querySelector(` + strconv.Quote(sel) + `);
+	  const r = await fetch(a.href); if (!r.ok) throw new Error(a.href + ': ' + r.status);
+	  const b = new Uint8Array(await r.arrayBuffer()); let s = '';
+	  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+	  return btoa(s); })()`
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+// reportRows reads a results report, without the vendor's request ids
+// (each import's calls get their own).
+func reportRows(t *testing.T, path string) []importer.Record {
+	t.Helper()
+	r, err := reports.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []importer.Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.RequestID = ""
+		out = append(out, rec)
+	}
+}
+
+func TestBrowserWholeFlowImportsAndDownloadsWhatTheCLIWrites(t *testing.T) {
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	e := newEnv(t, serialImports)
+	e.sim.SetFaults(sim.EndpointImport, sim.Fault{Mode: sim.FaultLatency, Latency: 400 * time.Millisecond})
+	fixture, err := filepath.Abs(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, ctx)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.url+"/"),
+		chromedp.WaitVisible(css(`[data-testid="file-input"]`)),
+		screenshot("1-file"),
+		chromedp.SetUploadFiles(css(`[data-testid="file-input"]`), []string{fixture}),
+		waitText(`[data-testid="check-counts"]`, "invalid"),
+		screenshot("2-detected"),
+		choose(`[data-testid="mapping-number"]`, "姓名"),
+		waitText(`[data-testid="check-counts"] .valid .value`, "0"),
+		choose(`[data-testid="mapping-number"]`, "手机号码"),
+		waitText(`[data-testid="check-counts"] .valid .value`, ","),
+		waitText(`#problems tbody`, "duplicate"),
+		chromedp.ScrollIntoView(css(`#step-check`)),
+		screenshot("3-check"),
+		chromedp.Click(css(`[data-testid="to-task"]`)),
+		chromedp.SendKeys(css(`[data-testid="task-new-name"]`), "网页导入"),
+		chromedp.SendKeys(css(`[data-testid="task-new-agents"]`), "2000, 2001"),
+		chromedp.Click(css(`[data-testid="task-create"]`)),
+		waitText(`[data-testid="task-select"]`, "网页导入"),
+		chromedp.ScrollIntoView(css(`#step-task`)),
+		screenshot("4-task"),
+		chromedp.Click(css(`[data-testid="start-import"]`)),
+		chromedp.WaitVisible(css(`#step-progress`)),
+		waitText(`#p-sent`, "/"),
+		chromedp.ScrollIntoView(css(`#step-progress`)),
+		screenshot("5-progress"),
+		chromedp.WaitVisible(css(`#step-summary`)),
+		waitText(`[data-testid="summary"]`, "4,"),
+		chromedp.ScrollIntoView(css(`#step-summary`)),
+		screenshot("6-summary"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task string
+	for _, tk := range e.sim.Tasks() {
+		if tk.Name == "网页导入" {
+			task = tk.ID
+		}
+	}
+	if task == "" {
+		t.Fatal("the page created no task")
+	}
+	report, err := fetchBytes(ctx, `[data-testid="download-report"]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attXLSX, err := fetchBytes(ctx, `[data-testid="download-attention"]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attCSV, err := fetchBytes(ctx, `[data-testid="download-attention-csv"]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := filepath.Join(t.TempDir(), "page.results.csv")
+	os.WriteFile(got, report, 0o600)
+	wantReport, wantAttCSV := cliRun(t, reports.CSV, reports.CSV)
+	_, wantAttXLSX := cliRun(t, reports.CSV, reports.XLSX)
+	if g, w := reportRows(t, got), reportRows(t, wantReport); !reflect.DeepEqual(g, w) || len(g) != 4500 {
+		t.Errorf("the page's report (%d rows) differs from the CLI's (%d rows)", len(g), len(w))
+	}
+	if !bytes.Equal(attCSV, readFile(t, wantAttCSV)) {
+		t.Errorf("the attention file (csv) differs from the CLI's")
+	}
+	if !bytes.Equal(attXLSX, readFile(t, wantAttXLSX)) {
+		t.Errorf("the attention file (xlsx) differs from the CLI's")
+	}
+	if n := len(e.sim.Numbers(task)); n != 4279 {
+		t.Errorf("the task holds %d numbers, want the sample's 4279 valid rows", n)
+	}
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(css(`#tab-history`)),
+		waitText(`[data-testid="history"]`, "leads.csv"),
+		screenshot("7-history"),
+	); err != nil {
+		t.Fatal(err)
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	base, _ := url.Parse(e.url)
+	for _, r := range w.requests {
+		u, err := url.Parse(r)
+		if err != nil || (u.Scheme != "data" && u.Host != base.Host) {
+			t.Errorf("the page loaded %s from outside its origin", r)
+		}
+	}
+	for _, p := range w.problems {
+		t.Errorf("the page logged %s", p)
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/api/sim"
+	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/web"
 )
 
@@ -25,6 +26,12 @@ const sample = "../testdata/sample/leads.csv"
 
 // env is a web server over real HTTP, backed by the simulator.
 type env struct {
+	// simURL is the simulator's address; client builds a client for it,
+	// and importOpts are the server's import settings.
+	simURL     string
+	client     func() (*api.Client, error)
+	importOpts job.Options
+
 	sim   *sim.Server
 	srv   *web.Server
 	url   string
@@ -42,6 +49,7 @@ func newEnv(t *testing.T, edit func(*web.Config)) *env {
 	cfg := web.Config{
 		Addr:    "127.0.0.1:0",
 		DataDir: t.TempDir(),
+		AppKey:  "test-key",
 		Client: func() (*api.Client, error) {
 			return api.New(api.Config{BaseURL: hs.URL, AppKey: "test-key", Secret: "test-secret"})
 		},
@@ -53,9 +61,10 @@ func newEnv(t *testing.T, edit func(*web.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	ws := httptest.NewServer(srv.Handler())
 	t.Cleanup(ws.Close)
-	return &env{sim: s, srv: srv, url: ws.URL, token: srv.Token(), dir: cfg.DataDir}
+	return &env{sim: s, srv: srv, url: ws.URL, token: srv.Token(), dir: cfg.DataDir, simURL: hs.URL, client: cfg.Client, importOpts: cfg.Import}
 }
 
 // do sends a request with the token header (unless token is "") and

@@ -9,6 +9,10 @@ import (
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/importer"
+	"github.com/m7import/m7import/job"
+	"github.com/m7import/m7import/journal"
+	"github.com/m7import/m7import/rollback"
+	"github.com/m7import/m7import/tasklock"
 	"github.com/m7import/m7import/tasks"
 )
 
@@ -30,6 +34,8 @@ type httpError struct {
 	status int
 	field  string
 	err    error
+	// importID names the earlier import a 409 is about.
+	importID string
 }
 
 func (e *httpError) Error() string { return e.err.Error() }
@@ -49,6 +55,9 @@ func badRequest(field, format string, args ...any) error {
 type errorBody struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
+	// ImportID names the earlier import that makes a new one a conflict
+	// (content already imported): the page offers "import anyway".
+	ImportID string `json:"import_id,omitempty"`
 }
 
 // statusOf is the one place that decides an error's status code.
@@ -66,8 +75,14 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden
-	case errors.Is(err, tasks.ErrExists), errors.Is(err, tasks.ErrAmbiguous):
+	case errors.Is(err, tasks.ErrExists), errors.Is(err, tasks.ErrAmbiguous),
+		errors.Is(err, job.ErrAlreadyImported), errors.Is(err, tasklock.ErrHeld),
+		errors.Is(err, journal.ErrLocked), errors.Is(err, rollback.ErrGuard):
 		return http.StatusConflict
+	case errors.Is(err, rollback.ErrTaskGone):
+		return http.StatusNotFound
+	case errors.Is(err, rollback.ErrNoMeta):
+		return http.StatusUnprocessableEntity
 	case errors.Is(err, importer.ErrUnsupportedFormat):
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, importer.ErrBadOption), errors.Is(err, importer.ErrSheetNotFound):
@@ -114,7 +129,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
-	writeJSON(w, status, errorBody{Error: err.Error(), Field: fieldOf(err)})
+	body := errorBody{Error: err.Error(), Field: fieldOf(err)}
+	var he *httpError
+	if errors.As(err, &he) {
+		body.ImportID = he.importID
+	}
+	writeJSON(w, status, body)
 }
 
 // readJSON decodes a JSON body into v. An empty body leaves v as it is

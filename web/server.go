@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/history"
+	"github.com/m7import/m7import/job"
 )
 
 // DefaultAddr is where the server listens unless configured otherwise:
@@ -51,6 +53,13 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per failed request; default discards.
 	Logger *slog.Logger
+	// AppKey is the account, which keys the per-task locks shared with
+	// the command line and the inbox.
+	AppKey string
+	// Import are the settings of every import (the command line's
+	// defaults when zero: DefaultImportOptions); each request chooses the
+	// rule, sheet, mapping, --max-invalid and --force.
+	Import job.Options
 	// ShutdownTimeout bounds the graceful shutdown of ListenAndServe;
 	// default 10 s.
 	ShutdownTimeout time.Duration
@@ -66,11 +75,16 @@ type Server struct {
 	page     *page
 	checks   *checkCache
 
+	history *history.Store
+	imports *imports
+
 	mu     sync.Mutex
 	client *api.Client // built on first use
 }
 
-// New checks cfg and returns a Server. It creates DataDir/uploads.
+// New checks cfg and returns a Server. It creates DataDir/uploads and
+// DataDir/imports and opens the import history in DataDir; Close closes
+// it. Imports an earlier server left running resume with ResumeImports.
 func New(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
@@ -105,9 +119,20 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(uploads, 0o700); err != nil {
 		return nil, fmt.Errorf("web: data directory %s is not writable: %w (choose another with --data-dir)", cfg.DataDir, err)
 	}
+	if cfg.Import.BatchSize == 0 {
+		cfg.Import = DefaultImportOptions()
+	}
 	pg, err := newPage()
 	if err != nil {
 		return nil, err
+	}
+	im, err := newImports(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := history.Open(context.Background(), cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -115,6 +140,8 @@ func New(cfg Config) (*Server, error) {
 		uploads:  uploads,
 		page:     pg,
 		checks:   newCheckCache(4),
+		history:  hist,
+		imports:  im,
 	}
 	s.mux = s.routes()
 	return s, nil
@@ -139,6 +166,13 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /api/tasks", s.handleTasks)
 	m.HandleFunc("POST /api/tasks", s.handleCreateTask)
 	m.HandleFunc("GET /api/imports", s.handleImports)
+	m.HandleFunc("POST /api/imports", s.handleStartImport)
+	m.HandleFunc("GET /api/imports/{id}", s.handleImport)
+	m.HandleFunc("GET /api/imports/{id}/events", s.handleImportEvents)
+	m.HandleFunc("POST /api/imports/{id}/cancel", s.handleCancelImport)
+	m.HandleFunc("POST /api/imports/{id}/rollback", s.handleRollback)
+	m.HandleFunc("GET /api/imports/{id}/report", s.handleReport)
+	m.HandleFunc("GET /api/imports/{id}/attention", s.handleAttention)
 	m.HandleFunc("/api/", s.handleNoRoute)
 	return m
 }

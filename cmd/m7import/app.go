@@ -65,6 +65,7 @@ Usage:
   m7import rollback REPORT                      take back an import
   m7import sim [--addr 127.0.0.1:8907]          run the built-in 7moor simulator
   m7import demo                                 import a sample into the simulator
+  m7import serve [--demo]                       a local web page for the whole flow
   m7import version                              print the version
 
 Configuration (flags win over the environment):
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, io stdio) exitCode {
 		err = runSimCmd(ctx, rest, io)
 	case "demo":
 		err = runDemoCmd(ctx, rest, io)
+	case "serve":
+		err = runServeCmd(ctx, rest, io)
 	case "version", "--version":
 		err = runVersionCmd(rest, io)
 	case "help", "-h", "-help", "--help":

@@ -5,25 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
-	"github.com/m7import/m7import/datadir"
-	"github.com/m7import/m7import/job"
-	"github.com/m7import/m7import/rollback"
-	"github.com/m7import/m7import/tasklock"
-
 	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/datadir"
+	"github.com/m7import/m7import/history"
+	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/reports"
-	"github.com/m7import/m7import/tasks"
+	"github.com/m7import/m7import/rollback"
+	"github.com/m7import/m7import/tasklock"
 )
 
 const rollbackUsage = `
-Usage: m7import rollback REPORT [--include-unconfirmed] [--force] [--yes] [flags]
+Usage: m7import rollback REPORT|HISTORY-ID [--include-unconfirmed] [--force] [--yes] [flags]
 
 Takes back an import. Reads REPORT, the results report import wrote (CSV,
-XLSX or JSONL), and its side file REPORT.meta.json, which names the task
+XLSX or JSONL) — or the report of import HISTORY-ID in the import
+history (the number the web page and the history show) — and its side file REPORT.meta.json, which names the task
 and its number count before and after the import. Deletes from that task
 every number the report lists as imported (with --include-unconfirmed also
 the unconfirmed ones), one delete call per number, rate limited and
@@ -40,6 +42,7 @@ unless --force.
 Examples:
   m7import rollback leads.results.csv
   m7import rollback leads.results.xlsx --include-unconfirmed --yes --report undo.csv
+  m7import rollback 12
 
 Exit codes: 0 every number deleted; 1 could not start (no side file, task
 gone, refused without --force) or stopped; 2 usage error (also: no --yes
@@ -57,6 +60,7 @@ type rollbackOptions struct {
 	jsonOut            bool
 	reportPath         string
 	reportFmt          string
+	dataDir            string
 }
 
 func runRollbackCmd(ctx context.Context, args []string, io stdio) error {
@@ -78,37 +82,21 @@ func parseRollbackFlags(args []string, io stdio) (*rollbackOptions, error) {
 	fs.BoolVar(&o.jsonOut, "json", false, "print a JSON summary on stdout")
 	fs.StringVar(&o.reportPath, "report", "", "rollback report path (default NAME.rollback.csv next to REPORT)")
 	fs.StringVar(&o.reportFmt, "report-format", "", "csv, xlsx or jsonl (default: from --report's extension, else csv)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "where the import history and the per-task locks live (default $M7_DATA_DIR, else $XDG_DATA_HOME/m7import or ~/.local/share/m7import)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return nil, err
 	}
 	if len(rest) != 1 {
-		return nil, usagef("rollback takes one results report, got %d arguments: m7import rollback REPORT", len(rest))
+		return nil, usagef("rollback takes one results report or history id, got %d arguments: m7import rollback REPORT", len(rest))
 	}
 	o.report = rest[0]
 	return o, o.pacing.check()
 }
 
 func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) {
-	meta, err := journal.ReadMeta(o.report)
-	if err != nil {
-		return job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "rollback needs the side file import writes next to its report: "+journal.MetaPath(o.report))
-	}
-	switch {
-	case meta.TaskID == "":
-		return fmt.Errorf("rollback %s: %s names no task", o.report, journal.MetaPath(o.report))
-	}
-	plan, err := rollback.PlanFor(o.report, o.includeUnconfirmed)
-	if err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	if plan.Selected == 0 {
-		fmt.Fprintf(io.Err, "nothing to roll back: %s lists no imported rows", o.report)
-		if plan.Unconfirmed > 0 && !o.includeUnconfirmed {
-			fmt.Fprintf(io.Err, " (%d unconfirmed: add --include-unconfirmed to delete them)", plan.Unconfirmed)
-		}
-		fmt.Fprintln(io.Err)
-		return nil
+	if err := o.resolveHistoryID(ctx, io); err != nil {
+		return err
 	}
 	reportPath, format, err := reports.SidePath(o.report, o.reportPath, o.reportFmt, ".rollback")
 	if err != nil {
@@ -117,80 +105,117 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 	if reports.SameFile(reportPath, o.report) {
 		return usagef("--report %s would overwrite the report being rolled back", reportPath)
 	}
-
 	c, err := o.api.client(io, o.pacing.limiter())
 	if err != nil {
 		return err
 	}
-	// Nothing else may write to the task meanwhile, nor resume this import.
-	release, err := lockForRollback(ctx, o, io, meta)
+	d, err := o.pacing.deleter(c)
 	if err != nil {
 		return err
 	}
-	defer release()
-	task, err := tasks.ByID(ctx, c, meta.TaskID)
-	if errors.Is(err, tasks.ErrNotFound) {
-		return job.WithHint(fmt.Errorf("rollback %s: the task it imported into, %q (id %s), no longer exists, so there is nothing to delete: %w",
-			o.report, meta.TaskName, meta.TaskID, tasks.ErrNotFound), "m7import task list   (to find the task the numbers are in now)")
-	}
+	cfg, _ := o.api.config(io)
+	lockDir, err := datadir.Resolve(io.Getenv, o.dataDir)
 	if err != nil {
-		return apiHint(fmt.Errorf("rollback %s: %w", o.report, err))
+		return err
 	}
-	if err := rollback.CheckGrowth(meta, plan, o.report); err != nil && !o.force {
-		return job.WithHint(err, "m7import rollback --force "+shellQuote(o.report)+"   (deletes them anyway)")
-	} else if err != nil {
-		fmt.Fprintf(io.Err, "warning: %v; going ahead because of --force\n", err)
-	}
-
-	sum := deleteSummary{TaskID: task.TaskID, TaskName: task.TaskName, From: o.report, Report: reportPath,
-		NumberTotalBefore: task.NumberTotal}
+	var sum deleteSummary
 	if o.jsonOut {
 		defer func() {
 			sum.ExitCode = int(exitFor(err))
 			if err != nil && !errors.Is(err, errSilent) {
 				sum.Error = err.Error()
 			}
-			writeJSON(io.Out, sum)
+			if sum.TaskID != "" {
+				writeJSON(io.Out, sum)
+			}
 		}()
 	}
-	printRollbackPlan(io.Err, o, meta, plan, task)
-	if err := confirm(io, o.yes, fmt.Sprintf("delete %d numbers from task %q (id %s)", plan.Selected, task.TaskName, task.TaskID)); err != nil {
-		return err
+	progress, done := progressLine(io)
+	res, err := rollback.Run(ctx, c, d, o.report, rollback.Options{
+		IncludeUnconfirmed: o.includeUnconfirmed, Force: o.force, ReportPath: reportPath, ReportFormat: format,
+		LockDir: lockDir, AppKey: cfg.AppKey, LockWait: tasklock.CLIWait, Command: "m7import rollback " + filepath.Base(o.report),
+		Timeout: o.api.timeout, Progress: progress,
+		Warn: func(s string) { fmt.Fprintf(io.Err, "warning: %s\n", s) },
+		Confirm: func(p rollback.Preview) error {
+			sum = deleteSummary{TaskID: p.Task.TaskID, TaskName: p.Task.TaskName, From: o.report, Report: reportPath,
+				NumberTotalBefore: p.Task.NumberTotal}
+			printRollbackPlan(io.Err, o, p.Meta, p.Plan, p.Task)
+			return confirm(io, o.yes, fmt.Sprintf("delete %d numbers from task %q (id %s)", p.Plan.Selected, p.Task.TaskName, p.Task.TaskID))
+		},
+	})
+	done()
+	switch {
+	case errors.Is(err, rollback.ErrNoMeta):
+		return job.WithHint(err, "rollback needs the side file import writes next to its report: "+journal.MetaPath(o.report))
+	case errors.Is(err, rollback.ErrTaskGone):
+		return job.WithHint(err, "m7import task list   (to find the task the numbers are in now)")
+	case errors.Is(err, rollback.ErrGuard):
+		return job.WithHint(err, "m7import rollback --force "+shellQuote(o.report)+"   (deletes them anyway)")
+	case errors.Is(err, tasklock.ErrHeld):
+		return job.WithHint(err, "one run per task at a time: wait for the other run to finish, then run this command again")
+	case err != nil:
+		return apiHint(err)
 	}
-
-	d, err := o.pacing.deleter(c)
-	if err != nil {
-		return err
-	}
-	rr, err := reports.Open(o.report)
-	if err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	defer rr.Close()
-	res, runErr, err := deleteAll(ctx, io, d, rollback.SelectFrom(rr, o.includeUnconfirmed),
-		reportPath, format, api.DeleteNumbersRequest{TaskID: task.TaskID})
-	if err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	sum.Counts = &res.Counts
-	if runErr != nil {
-		// The report still accounts for every number handled before it.
-		return fmt.Errorf("rollback %s: %w (the report %s has the rows read before it)", o.report, runErr, reportPath)
-	}
-	after := numberTotalAfter(ctx, c, task.TaskID, o.api.timeout)
-	sum.NumberTotalAfter = after
-	fmt.Fprintf(io.Err, "rollback: %d numbers: %d deleted, %d failed, %d invalid, %d skipped%s\n",
-		res.Rows, res.Deleted, res.Failed, res.Invalid, res.Skipped, totals(task.NumberTotal, after))
-	if after != nil && res.Failed+res.Skipped == 0 {
-		if *after == meta.NumberTotalBefore {
-			fmt.Fprintf(io.Err, "  the task holds %d numbers again, as before the import\n", *after)
-		} else {
-			fmt.Fprintf(io.Err, "  note: the task held %d numbers before the import and holds %d now (changed by something else since?)\n",
-				meta.NumberTotalBefore, *after)
+	if res.Plan.Selected == 0 {
+		fmt.Fprintf(io.Err, "nothing to roll back: %s lists no imported rows", o.report)
+		if res.Plan.Unconfirmed > 0 && !o.includeUnconfirmed {
+			fmt.Fprintf(io.Err, " (%d unconfirmed: add --include-unconfirmed to delete them)", res.Plan.Unconfirmed)
 		}
+		fmt.Fprintln(io.Err)
+		return nil
 	}
-	fmt.Fprintf(io.Err, "  report: %s\n", reportPath)
-	return deleteOutcome(res, reportPath)
+	r := res.Result
+	sum.Counts = &r.Counts
+	after := res.NumberTotalAfter
+	sum.NumberTotalAfter = after
+	if r.Stopped == nil {
+		fmt.Fprintf(io.Err, "rollback: %d numbers: %d deleted, %d failed, %d invalid, %d skipped%s\n",
+			r.Rows, r.Deleted, r.Failed, r.Invalid, r.Skipped, totals(res.Task.NumberTotal, after))
+		if after != nil && r.Failed+r.Skipped == 0 {
+			if *after == res.Meta.NumberTotalBefore {
+				fmt.Fprintf(io.Err, "  the task holds %d numbers again, as before the import\n", *after)
+			} else {
+				fmt.Fprintf(io.Err, "  note: the task held %d numbers before the import and holds %d now (changed by something else since?)\n",
+					res.Meta.NumberTotalBefore, *after)
+			}
+		}
+		fmt.Fprintf(io.Err, "  report: %s\n", reportPath)
+	}
+	return deleteOutcome(r, reportPath)
+}
+
+// resolveHistoryID turns "m7import rollback 12" into the report of the
+// history's import 12, unless a file named 12 exists.
+func (o *rollbackOptions) resolveHistoryID(ctx context.Context, io stdio) error {
+	id, err := strconv.ParseInt(o.report, 10, 64)
+	if err != nil || id <= 0 {
+		return nil
+	}
+	if _, err := os.Stat(o.report); err == nil {
+		return nil
+	}
+	dir, err := datadir.Resolve(io.Getenv, o.dataDir)
+	if err != nil {
+		return err
+	}
+	h, err := history.Open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	e, err := h.Get(ctx, id)
+	if errors.Is(err, history.ErrNotFound) {
+		return job.WithHint(fmt.Errorf("rollback %d: no import %d in the history %s: %w", id, id, h.Path(), err),
+			"m7import rollback REPORT   (the results report the import wrote)")
+	}
+	if err != nil {
+		return fmt.Errorf("rollback %d: %w", id, err)
+	}
+	if e.Report == "" {
+		return fmt.Errorf("rollback %d: the history records no report for import %d (%s)", id, id, e.File)
+	}
+	o.report = e.Report
+	return nil
 }
 
 // printRollbackPlan says what rollback is about to delete.
@@ -217,30 +242,4 @@ func printRollbackPlan(w io.Writer, o *rollbackOptions, meta journal.Meta, plan 
 	if meta.Rule == api.RuleNone {
 		fmt.Fprintln(w, "  note: the import used rule 2 (no dedupe): a number that was in the task before the import loses its earlier rows too (a delete removes every row with the number)")
 	}
-}
-
-// lockForRollback takes the task's lock (waiting like an import) and the
-// import journal's lock, so that a rollback never runs while an import
-// into the task, or a --resume of this very report, does.
-func lockForRollback(ctx context.Context, o *rollbackOptions, io stdio, meta journal.Meta) (func(), error) {
-	cfg, err := o.api.config(io)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := datadir.Resolve(io.Getenv, "")
-	if err != nil {
-		return nil, err
-	}
-	lock, err := tasklock.Acquire(ctx, dir, cfg.AppKey, meta.TaskID, tasklock.Options{
-		Wait: tasklock.CLIWait, Command: "m7import rollback " + filepath.Base(o.report),
-	})
-	if err != nil {
-		return nil, job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "wait for the import to finish, then run the rollback again")
-	}
-	unlock, err := journal.Lock(journal.Path(o.report))
-	if err != nil {
-		lock.Release()
-		return nil, job.WithHint(fmt.Errorf("rollback %s: %w", o.report, err), "wait for the import to finish, then run the rollback again")
-	}
-	return func() { unlock(); lock.Release() }, nil
 }
