@@ -43,11 +43,13 @@ func TestScheduleWaits(t *testing.T) {
 	}{
 		{
 			name:     "exponential from Initial, capped at Max, until MaxRetries",
-			sched:    retry.Schedule{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond, MaxRetries: 3},
-			errs:     []error{busy(0), busy(0), busy(0), busy(0), busy(0)},
-			attempts: 4,
-			minWaits: []time.Duration{50 * time.Millisecond, 75 * time.Millisecond, 112 * time.Millisecond},
-			maxWaits: []time.Duration{150 * time.Millisecond, 225 * time.Millisecond, 300 * time.Millisecond},
+			// Each wait is the interval ±50% (backoff's jitter); the interval
+			// grows 1.5× and stops growing at Max.
+			sched:    retry.Schedule{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond, MaxRetries: 5},
+			errs:     []error{busy(0), busy(0), busy(0), busy(0), busy(0), busy(0), busy(0)},
+			attempts: 6,
+			minWaits: []time.Duration{50 * time.Millisecond, 75 * time.Millisecond, 112 * time.Millisecond, 150 * time.Millisecond, 150 * time.Millisecond},
+			maxWaits: []time.Duration{150 * time.Millisecond, 225 * time.Millisecond, 338 * time.Millisecond, 450 * time.Millisecond, 450 * time.Millisecond},
 			wantErr:  true,
 		},
 		{

@@ -127,6 +127,10 @@ func TestProcessSIGINTMidRunWritesCompleteReport(t *testing.T) {
 type killer struct {
 	srv    *sim.Server
 	calls  atomic.Int64
+	// inflight counts import calls the simulator is still handling: the
+	// soak lets them finish before it resumes, which is what the grace
+	// period stands for (a request not finished by then never will be).
+	inflight atomic.Int64
 	mu     sync.Mutex
 	target int64
 	after  bool // kill after the server processed the call
@@ -139,6 +143,8 @@ func (k *killer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k.srv.ServeHTTP(w, r)
 		return
 	}
+	k.inflight.Add(1)
+	defer k.inflight.Add(-1)
 	n := k.calls.Add(1)
 	k.mu.Lock()
 	hit, after, p := n == k.target, k.after, k.proc
@@ -211,6 +217,7 @@ func soak(t *testing.T, seed uint64, rows, kills int, faults []sim.Fault, flags 
 			select {
 			case <-k.killed:
 				killedAt++
+				waitUntil(t, "the killed run's calls to finish on the server", func() bool { return k.inflight.Load() == 0 })
 				continue
 			default:
 			}
