@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -21,6 +22,8 @@ type stdio struct {
 	Out    io.Writer // data only: the --json summary, listings
 	Err    io.Writer // progress, summaries, errors
 	Getenv func(string) string
+	// Now is the clock of the times on log lines (time.Now when nil).
+	Now func() time.Time
 }
 
 // isTerminal reports whether w is an interactive terminal.
@@ -87,6 +90,11 @@ func run(ctx context.Context, args []string, io stdio) exitCode {
 		fmt.Fprint(io.Err, usageText)
 		return exitUsage
 	}
+	if !isTerminal(io.Err) {
+		// Nightly jobs' logs: on-call needs to know when each line was
+		// written. stdout (the --json data) stays as it is.
+		io.Err = newStampWriter(io.Err, io.Now)
+	}
 	cmd, rest := args[0], args[1:]
 	var err error
 	switch cmd {
@@ -116,11 +124,13 @@ func report(err error, io stdio) exitCode {
 	}
 	code := exitFor(err)
 	if !errors.Is(err, errSilent) {
+		err = withNextStep(err, io.Getenv)
 		fmt.Fprintf(io.Err, "m7import: %s\n", strings.TrimSpace(err.Error()))
 		if hint := job.HintOf(err); hint != "" {
 			fmt.Fprintf(io.Err, "try: %s\n", hint)
 		}
-		if code == exitUsage {
+		var fe *flagError
+		if code == exitUsage && !errors.As(err, &fe) {
 			fmt.Fprintln(io.Err, "run 'm7import help' for usage")
 		}
 	}

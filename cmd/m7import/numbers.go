@@ -54,7 +54,7 @@ numbers failed or were skipped.
 // runNumbersCmd dispatches "numbers delete".
 func runNumbersCmd(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(io.Err, strings.TrimLeft(numbersUsage, "\n"))
+		fmt.Fprint(unstamped(io.Err), strings.TrimLeft(numbersUsage, "\n"))
 		return usagef("numbers: missing subcommand (delete)")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
@@ -65,7 +65,7 @@ func runNumbersCmd(ctx context.Context, args []string, io stdio) error {
 		}
 		return runNumbersDelete(ctx, o, io)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(io.Err, strings.TrimLeft(numbersUsage, "\n"))
+		fmt.Fprint(unstamped(io.Err), strings.TrimLeft(numbersUsage, "\n"))
 		return flag.ErrHelp
 	default:
 		return usagef("numbers: unknown subcommand %q (want delete)", sub)
