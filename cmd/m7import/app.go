@@ -66,6 +66,7 @@ Usage:
   m7import task create|update|list [flags]      manage dial-out tasks
   m7import numbers delete --task-id ID [flags]  delete numbers from a task
   m7import rollback REPORT                      take back an import
+  m7import history [--json] [show ID]           list the imports made on this machine
   m7import sim [--addr 127.0.0.1:8907]          run the built-in 7moor simulator
   m7import demo                                 import a sample into the simulator
   m7import version                              print the version
