@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/api/sim"
 	"github.com/m7import/m7import/history"
+	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/pipeline"
 	"github.com/m7import/m7import/tasklock"
 )
@@ -407,5 +409,57 @@ func TestImportHelpFlagsParseLikeBefore(t *testing.T) {
 	}
 	if !o.dryRun || o.batchSize != 2000 || o.rule != 1 {
 		t.Errorf("validate options: dry run %v, batch %d, rule %d", o.dryRun, o.batchSize, o.rule)
+	}
+}
+
+func TestSummaryCountsWhatThisRunSent(t *testing.T) {
+	intp := func(n int) *int { return &n }
+	base := func() job.Summary {
+		return job.Summary{File: "a.csv", Report: "a.results.csv", TaskID: "T", NumberTotalBefore: intp(100), NumberTotalAfter: intp(130)}
+	}
+	tests := []struct {
+		name   string
+		resume bool
+		edit   func(*job.Summary)
+		want   []string
+		not    []string
+	}{
+		{"rule 1 resume, server dropped some", true, func(s *job.Summary) {
+			s.Rule = api.RuleThisTask
+			s.Counts = pipeline.Counts{Rows: 80, Valid: 80, Imported: 80, SentThisRun: 40}
+			s.KeptByServer = 30
+		}, []string{"this run sent 40 rows", "the server kept 30 of the 40 rows this run sent (it drops numbers the task already holds)"},
+			[]string{"of 80 imported", "under rule"}},
+		{"rule 1, nothing dropped", false, func(s *job.Summary) {
+			s.Rule = api.RuleThisTask
+			s.Counts = pipeline.Counts{Rows: 30, Valid: 30, Imported: 30, SentThisRun: 30}
+			s.KeptByServer = 30
+		}, []string{"100 → 130 (+30)"}, []string{"kept", "this run sent"}},
+		{"rule 2 mismatch and settled batches", false, func(s *job.Summary) {
+			s.Rule = api.RuleNone
+			s.Counts = pipeline.Counts{Rows: 20, Valid: 20, Imported: 20, SentThisRun: 20}
+			s.KeptByServer = 30
+			s.Mismatch = "the task grew by 30 numbers during this run, 10 more than the 20 rows it imported"
+			s.SettledByCount = 2
+		}, []string{"warning: the task grew by 30", "2 batches whose reply was lost were confirmed from the task's count"}, []string{"kept"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			r := &importRun{o: &importOptions{resume: tt.resume}, io: stdio{Err: &b}}
+			s := base()
+			tt.edit(&s)
+			r.printSummary(s, nil)
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("summary lacks %q:\n%s", w, b.String())
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(b.String(), n) {
+					t.Errorf("summary has %q:\n%s", n, b.String())
+				}
+			}
+		})
 	}
 }
