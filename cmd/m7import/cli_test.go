@@ -463,3 +463,11 @@ func TestSummaryCountsWhatThisRunSent(t *testing.T) {
 		})
 	}
 }
+
+func TestAFolderGivenAsInputIsNamed(t *testing.T) {
+	e := newTestEnv(t, sim.Config{})
+	r := e.run(t, context.Background(), "validate", e.dir)
+	if r.code != exitFailed || !strings.Contains(r.stder, e.dir+" is a folder") || strings.Contains(r.stder, "unsupported file format") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stder)
+	}
+}
