@@ -143,7 +143,8 @@ func flagParseError(fs *flag.FlagSet, err error) error {
 		return &flagError{fmt.Sprintf("%s: --%s needs a value (%s)", fs.Name(), name, help)}
 	}
 	// "invalid value "x" for flag -rule: parse error" and the like.
-	msg = strings.Replace(msg, "for flag -", "for flag --", 1)
+	// "invalid boolean value "x" for -json: parse error" too.
+	msg = strings.Replace(strings.Replace(msg, "for flag -", "for -", 1), "for -", "for --", 1)
 	return &flagError{fmt.Sprintf("%s: %s (%s)", fs.Name(), msg, help)}
 }
 
