@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -21,6 +22,8 @@ type stdio struct {
 	Out    io.Writer // data only: the --json summary, listings
 	Err    io.Writer // progress, summaries, errors
 	Getenv func(string) string
+	// Now is the clock of the times on log lines (time.Now when nil).
+	Now func() time.Time
 }
 
 // isTerminal reports whether w is an interactive terminal.
@@ -63,6 +66,7 @@ Usage:
   m7import task create|update|list [flags]      manage dial-out tasks
   m7import numbers delete --task-id ID [flags]  delete numbers from a task
   m7import rollback REPORT                      take back an import
+  m7import history [--json] [show ID]           list the imports made on this machine
   m7import sim [--addr 127.0.0.1:8907]          run the built-in 7moor simulator
   m7import demo                                 import a sample into the simulator
   m7import serve [--demo]                       a local web page for the whole flow
@@ -87,6 +91,11 @@ func run(ctx context.Context, args []string, io stdio) exitCode {
 	if len(args) == 0 {
 		fmt.Fprint(io.Err, usageText)
 		return exitUsage
+	}
+	if !isTerminal(io.Err) {
+		// Nightly jobs' logs: on-call needs to know when each line was
+		// written. stdout (the --json data) stays as it is.
+		io.Err = newStampWriter(io.Err, io.Now)
 	}
 	cmd, rest := args[0], args[1:]
 	var err error
@@ -119,11 +128,13 @@ func report(err error, io stdio) exitCode {
 	}
 	code := exitFor(err)
 	if !errors.Is(err, errSilent) {
+		err = withNextStep(err, io.Getenv)
 		fmt.Fprintf(io.Err, "m7import: %s\n", strings.TrimSpace(err.Error()))
 		if hint := job.HintOf(err); hint != "" {
 			fmt.Fprintf(io.Err, "try: %s\n", hint)
 		}
-		if code == exitUsage {
+		var fe *flagError
+		if code == exitUsage && !errors.As(err, &fe) {
 			fmt.Fprintln(io.Err, "run 'm7import help' for usage")
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -25,26 +26,62 @@ import (
 
 const importUsage = `
 Usage: m7import import FILE... (--task-id ID | --task-name NAME [--create-task]) [flags]
-       m7import validate FILE... [flags]
 
 Reads each lead file (CSV/TSV/TXT in UTF-8, GBK/GB18030 or UTF-16; XLSX/XLSM),
 normalizes every phone number, sends the valid rows to the task in batches
 of at most 2000, and writes one outcome per input row to a results report
-(default: next to the input, NAME.results.csv). validate does the same
-reading and checking, sends nothing and needs no credentials.
+(default: next to the input, NAME.results.csv). Flags may come before or
+after the files. To only check a file, see: m7import validate --help
 
 Report columns: row,name,number,remark,agent_number,normalized_number,status,reason,batch,request_id
-Statuses: imported, invalid, duplicate, failed, unconfirmed, skipped, valid (dry run)
+Statuses: imported, invalid, duplicate, failed, unconfirmed, skipped
 
 Examples:
   M7_APPKEY=... M7_SECRET_FILE=~/.m7secret m7import import leads.xlsx --task-name 十一月回访 --create-task
   m7import import leads.csv --task-id 6ab971b0-6005-452e-9328-0883299619eb --rule 2 --json
-  m7import validate leads.csv --map number=联系方式,name=客户 --max-invalid 5%
+  m7import import leads.csv --task-id ID --map number=联系方式,name=客户 --max-invalid 5% --attention fix.csv
+  m7import import leads.csv --task-id ID --resume      (finish a run that was stopped)
 
-Exit codes: 0 every valid row imported (dry run: file read); 1 could not start or
-stopped; 2 usage error; 3 finished but some rows failed, unconfirmed or skipped;
-4 refused by --max-invalid.
+Exit codes: 0 every valid row imported; 1 could not start or stopped; 2 usage
+error; 3 finished but some rows failed, unconfirmed or skipped (or, rule 2, the
+task's count does not match); 4 refused by --max-invalid: nothing was sent.
 `
+
+const validateUsage = `
+Usage: m7import validate FILE... [flags]
+
+Reads and checks each lead file exactly as import would, sends nothing and
+needs no credentials. Every row's outcome (valid, invalid or duplicate, with
+the reason) goes to NAME.check.csv next to the input, so a check never
+replaces an import's NAME.results.csv.
+
+Examples:
+  m7import validate leads.xlsx
+  m7import validate leads.csv --map number=联系方式,name=客户 --max-invalid 5%
+  m7import validate export.xlsx --sheet 客户 --header-row 3 --attention fix.csv --json
+
+Exit codes: 0 the file was read and has valid rows; 1 could not read it;
+2 usage error; 3 no row is valid; 4 more invalid rows than --max-invalid.
+`
+
+// readFlags and reportFlags are the flag groups import and validate share.
+var (
+	readFlags   = flagGroup{"Reading the file", []string{"map", "sheet", "header-row", "no-header", "encoding", "region", "number-policy"}}
+	reportFlags = flagGroup{"Report and output", []string{"report", "report-format", "attention", "max-invalid", "json", "quiet"}}
+)
+
+// importFlagGroups order import's --help by what the flags are for.
+func importFlagGroups() []flagGroup {
+	return []flagGroup{
+		{"Task", []string{"task-id", "task-name", "create-task", "agents", "queues", "creator", "description", "rule", "operator"}},
+		readFlags,
+		reportFlags,
+		{"Checks before sending", []string{"check-agents", "dry-run", "force"}},
+		{"Sending", []string{"batch-size", "rate", "burst", "concurrency", "max-retries", "retry-initial", "retry-max", "timeout", "grace", "drain-timeout"}},
+		{"Resuming a stopped run", []string{"resume", "resend-unconfirmed", "data-dir"}},
+		{"Connection (the secret only from $M7_SECRET or a file)", []string{"appkey", "secret-file", "base-url", "secret"}},
+	}
+}
 
 // importOptions are the import and validate command's settings.
 type importOptions struct {
@@ -90,11 +127,47 @@ type importOptions struct {
 
 func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, error) {
 	o := &importOptions{}
-	name := "import"
+	var fs *flag.FlagSet
 	if validate {
-		name = "validate"
+		// The import-only settings keep their defaults, unseen.
+		o.registerImport(flag.NewFlagSet("defaults", flag.ContinueOnError))
+		o.dryRun = true
+		// --secret is refused with a clear message, as everywhere, and
+		// not listed.
+		fs = newFlagSet("validate", validateUsage, io.Err, readFlags, reportFlags, flagGroup{"", []string{"secret"}})
+		fs.StringVar(&o.api.secretFlag, "secret", "", "not accepted: validate needs no secret")
+	} else {
+		fs = newFlagSet("import", importUsage, io.Err, importFlagGroups()...)
+		o.registerImport(fs)
 	}
-	fs := newFlagSet(name, importUsage, io.Err)
+	defaultReport := "NAME.results.csv"
+	if validate {
+		defaultReport = "NAME.check.csv"
+	}
+	fs.StringVar(&o.reportPath, "report", "", "report path (default "+defaultReport+" next to the input)")
+	fs.StringVar(&o.reportFormat, "report-format", "", "csv, xlsx or jsonl (default: from --report's extension, else csv)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print a JSON summary per file on stdout")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress and no summary on stderr")
+	fs.StringVar(&o.maxInvalid, "max-invalid", "", "refuse the file (exit 4, import sends nothing) when more rows than N (or P%) are invalid")
+	fs.StringVar(&o.sheet, "sheet", "", "XLSX sheet to read (default: the first visible one with a phone-number column)")
+	fs.StringVar(&o.encoding, "encoding", "", "text encoding: utf-8, gbk, gb18030 or utf-16 (default: detected)")
+	fs.StringVar(&o.mapSpec, "map", "", "header of each field, e.g. number=联系方式,name=客户")
+	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header: columns are name,number,remark,agentNumber")
+	fs.IntVar(&o.headerRow, "header-row", 0, "the header is on row N (default: the first of the first 20 rows with a phone-number column)")
+	fs.StringVar(&o.attention, "attention", "", "also write the rows that need attention, in the input's own columns plus row, status and reason, to this .csv or .xlsx file (fix them and import it again)")
+	fs.StringVar(&o.region, "region", "CN", "region of numbers written without a country code")
+	fs.StringVar(&o.policy, "number-policy", "strict", "strict (libphonenumber validity) or loose (3-20 digits)")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	o.files = files
+	return o, o.check(validate)
+}
+
+// registerImport adds the flags only an import has: the task, sending,
+// resuming and the connection.
+func (o *importOptions) registerImport(fs *flag.FlagSet) {
 	o.api.register(fs)
 	fs.StringVar(&o.taskID, "task-id", "", "id of the task to import into")
 	fs.StringVar(&o.taskName, "task-name", "", "name of the task to import into (looked up)")
@@ -112,33 +185,14 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 	fs.DurationVar(&o.grace, "grace", 0, "rule 2: how long the server may still be working on a request after it was sent; a batch the task's count shows as not landed is resent only after it (default 3× --timeout)")
 	fs.IntVar(&o.maxRetries, "max-retries", 5, "resends of a batch after a retryable failure")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "after Ctrl-C, how long batches in flight may take to finish")
-	fs.StringVar(&o.reportPath, "report", "", "results report path (default NAME.results.csv next to the input)")
-	fs.StringVar(&o.reportFormat, "report-format", "", "csv, xlsx or jsonl (default: from --report's extension, else csv)")
-	fs.BoolVar(&o.dryRun, "dry-run", validate, "read, check and report; send nothing")
-	fs.BoolVar(&o.jsonOut, "json", false, "print a JSON summary per file on stdout")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress and no summary on stderr")
-	fs.StringVar(&o.maxInvalid, "max-invalid", "", "send nothing when more rows than N (or P%) are invalid")
-	fs.StringVar(&o.sheet, "sheet", "", "XLSX sheet to read (default: the first visible one)")
-	fs.StringVar(&o.encoding, "encoding", "", "text encoding: utf-8, gbk, gb18030 or utf-16 (default: detected)")
-	fs.StringVar(&o.mapSpec, "map", "", "header of each field, e.g. number=联系方式,name=客户")
-	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header: columns are name,number,remark,agentNumber")
-	fs.IntVar(&o.headerRow, "header-row", 0, "the header is on row N (default: the first of the first 20 rows with a phone-number column)")
-	fs.StringVar(&o.attention, "attention", "", "also write the rows that need attention, in the input's own columns plus row, status and reason, to this .csv or .xlsx file (fix them and import it again)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read, check and report like validate; send nothing")
 	fs.StringVar(&o.dataDir, "data-dir", "", "where the import history and the per-task locks live (default $M7_DATA_DIR, else $XDG_DATA_HOME/m7import or ~/.local/share/m7import)")
-	fs.StringVar(&o.region, "region", "CN", "region of numbers written without a country code")
-	fs.StringVar(&o.policy, "number-policy", "strict", "strict (libphonenumber validity) or loose (3-20 digits)")
 	fs.BoolVar(&o.checkAgents, "check-agents", true, "warn before sending about agent numbers the account does not have or has disabled (files with an agent column)")
 	fs.BoolVar(&o.resume, "resume", false, "finish an interrupted import from its journal, sending no row twice")
 	fs.BoolVar(&o.resendUnconfirmed, "resend-unconfirmed", false, "with --resume and --rule 2: resend batches whose fate is unknown (may import rows twice)")
-	fs.BoolVar(&o.force, "force", false, "import a file again into a task it was already imported into")
+	fs.BoolVar(&o.force, "force", false, "import content again into a task it was already imported into (under any file name)")
 	fs.DurationVar(&o.retryInitial, "retry-initial", 500*time.Millisecond, "first wait between attempts (doubles up to --retry-max)")
 	fs.DurationVar(&o.retryMax, "retry-max", 30*time.Second, "longest wait between attempts")
-	files, err := parseArgs(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	o.files = files
-	return o, o.check(validate)
 }
 
 // check validates the flags' values and fills the derived settings.
@@ -330,8 +384,40 @@ func (r *importRun) file(ctx context.Context, input string) error {
 	}
 	sum, err := job.File(ctx, r.client, r.resolveTask, input, opts)
 	view.finish()
+	if err != nil {
+		err = r.nextStep(err, sum)
+		sum.Error = err.Error()
+	}
 	r.printSummary(sum, err)
 	return err
+}
+
+// nextStep adds to err what to do about it: which option names a report
+// path that cannot be written, the base URL of a server that cannot be
+// reached, and, for a file refused by --max-invalid, where each row's
+// reason is and how to get the rows to fix.
+func (r *importRun) nextStep(err error, sum job.Summary) error {
+	err = withNextStep(err, r.io.Getenv)
+	if exitFor(err) != exitRefused || job.HintOf(err) != "" {
+		return err
+	}
+	var hint string
+	switch {
+	case r.o.attention != "":
+		hint = fmt.Sprintf("fix the rows in %s (each with its reason) and import that file, or raise --max-invalid", r.o.attention)
+	default:
+		hint = fmt.Sprintf("add --attention %s to get the rows to fix in the file's own columns, fix them and import that file, or raise --max-invalid", shellQuote(attentionName(sum.File)))
+	}
+	if sum.Report != "" {
+		hint = fmt.Sprintf("see each row's reason in %s; %s", sum.Report, hint)
+	}
+	return job.WithHint(err, hint)
+}
+
+// attentionName suggests an attention file beside the input:
+// leads.xlsx → leads.fix.csv.
+func attentionName(input string) string {
+	return strings.TrimSuffix(input, filepath.Ext(input)) + ".fix.csv"
 }
 
 func (r *importRun) notice(s string) {
@@ -377,12 +463,21 @@ func (r *importRun) printSummary(s job.Summary, err error) {
 		fmt.Fprintf(w, "  %d batches, %d retries, %s", s.Batches, s.Retries, (time.Duration(s.ElapsedMS) * time.Millisecond).Round(time.Millisecond))
 		if s.NumberTotalBefore != nil && s.NumberTotalAfter != nil {
 			added := *s.NumberTotalAfter - *s.NumberTotalBefore
-			fmt.Fprintf(w, "; task %s numbers %d → %d (+%d)", s.TaskID, *s.NumberTotalBefore, *s.NumberTotalAfter, added)
-			if s.Rule.ResendIsSafe() && s.KeptByServer < s.ImportedThisRun {
-				fmt.Fprintf(w, " — the server kept %d of the %d rows this run sent (it drops numbers the task already holds under rule %d)", s.KeptByServer, s.ImportedThisRun, s.Rule)
-			}
+			fmt.Fprintf(w, "; task %s numbers %d → %d (%+d)", s.TaskID, *s.NumberTotalBefore, *s.NumberTotalAfter, added)
 		}
 		fmt.Fprintln(w)
+		if r.o.resume {
+			fmt.Fprintf(w, "  this run sent %d rows (a resume sends only what the earlier run did not)\n", s.SentThisRun)
+		}
+		if s.NumberTotalAfter != nil && !s.Rule.CountsEveryRow() && s.KeptByServer < s.SentThisRun {
+			fmt.Fprintf(w, "  the server kept %d of the %d rows this run sent (it drops numbers the task already holds)\n", s.KeptByServer, s.SentThisRun)
+		}
+		if s.Mismatch != "" {
+			fmt.Fprintf(w, "  warning: %s\n", s.Mismatch)
+		}
+		if s.SettledByCount > 0 {
+			fmt.Fprintf(w, "  %d batches whose reply was lost were confirmed from the task's count\n", s.SettledByCount)
+		}
 	}
 	if s.Report != "" && s.Rows > 0 {
 		fmt.Fprintf(w, "  report: %s\n", s.Report)

@@ -92,7 +92,7 @@ func TestImportExitCodes(t *testing.T) {
 			return []string{"import", e.leads(t, "a.csv", validRows(3))}
 		}, exitUsage, "--task-id"},
 		{"batch size over the API's limit", func(e *testEnv) []string {
-			return []string{"validate", e.leads(t, "a.csv", validRows(3)), "--batch-size", "2001"}
+			return []string{"import", e.leads(t, "a.csv", validRows(3)), "--task-id", "x", "--batch-size", "2001"}
 		}, exitUsage, "2000"},
 		{"secret as a flag is refused", func(e *testEnv) []string {
 			return []string{"import", e.leads(t, "a.csv", validRows(3)), "--task-id", "x", "--secret", "s3cr3t"}

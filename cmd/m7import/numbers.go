@@ -46,6 +46,10 @@ Examples:
   m7import numbers delete --task-id 6ab971b0-6005-452e-9328-0883299619eb --from donotcall.xlsx
   m7import numbers delete --task-id 6ab971b0-6005-452e-9328-0883299619eb --all --yes
 
+One change to a task at a time: while an import or a rollback of the same
+task runs on this machine, numbers delete waits up to --lock-wait, then
+refuses naming that run.
+
 Exit codes: 0 done; 1 could not start or stopped; 2 usage error (also: --all
 without --yes when stdin is not a terminal); 3 --from finished but some
 numbers failed or were skipped.
@@ -54,7 +58,7 @@ numbers failed or were skipped.
 // runNumbersCmd dispatches "numbers delete".
 func runNumbersCmd(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(io.Err, strings.TrimLeft(numbersUsage, "\n"))
+		fmt.Fprint(unstamped(io.Err), strings.TrimLeft(numbersUsage, "\n"))
 		return usagef("numbers: missing subcommand (delete)")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
@@ -65,7 +69,7 @@ func runNumbersCmd(ctx context.Context, args []string, io stdio) error {
 		}
 		return runNumbersDelete(ctx, o, io)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(io.Err, strings.TrimLeft(numbersUsage, "\n"))
+		fmt.Fprint(unstamped(io.Err), strings.TrimLeft(numbersUsage, "\n"))
 		return flag.ErrHelp
 	default:
 		return usagef("numbers: unknown subcommand %q (want delete)", sub)
@@ -140,6 +144,7 @@ func (p *pacing) deleter(c deleter.Client) (*deleter.Deleter, error) {
 type numbersDeleteOptions struct {
 	api    apiFlags
 	pacing pacing
+	lock   lockFlags
 
 	taskID     string
 	number     string
@@ -166,6 +171,7 @@ func parseNumbersDeleteFlags(args []string, io stdio) (*numbersDeleteOptions, er
 	fs := newFlagSet("numbers delete", numbersUsage, io.Err)
 	o.api.register(fs)
 	o.pacing.register(fs)
+	o.lock.register(fs)
 	fs.StringVar(&o.taskID, "task-id", "", "id of the task to delete numbers from (required)")
 	fs.StringVar(&o.number, "number", "", "delete this number (normalized like an import row)")
 	fs.StringVar(&o.name, "name", "", "delete numbers with this customer name")
@@ -198,6 +204,9 @@ func (o *numbersDeleteOptions) filtered() bool {
 // check validates the flags and fills the derived settings.
 func (o *numbersDeleteOptions) check() error {
 	if err := o.pacing.check(); err != nil {
+		return err
+	}
+	if err := o.lock.check(); err != nil {
 		return err
 	}
 	o.callResult = strings.ToUpper(strings.TrimSpace(o.callResult))
@@ -293,6 +302,20 @@ func runNumbersDelete(ctx context.Context, o *numbersDeleteOptions, io stdio) (e
 	task, err := tasks.ByID(ctx, c, o.taskID)
 	if err != nil {
 		return apiHint(err)
+	}
+	// Never while an import or a rollback changes the same task: their
+	// counts (and settlement) would be wrong.
+	cfg, _ := o.api.config(io)
+	release, waited, err := o.lock.lockTask(ctx, io, cfg.AppKey, task.TaskID, "m7import numbers delete --task-id "+task.TaskID)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if waited {
+		// Another run may have changed the task while we waited.
+		if t, err := tasks.ByID(ctx, c, o.taskID); err == nil {
+			task = t
+		}
 	}
 	sum := deleteSummary{TaskID: task.TaskID, TaskName: task.TaskName, From: o.from, All: o.all,
 		Filter: o.describe(), NumberTotalBefore: task.NumberTotal}

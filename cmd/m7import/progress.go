@@ -11,22 +11,33 @@ import (
 	"github.com/m7import/m7import/pipeline"
 )
 
-// progressView shows a run's progress on stderr: a bar on a terminal,
+// progressView shows a run's progress on stderr: a counter on a terminal,
 // a plain line every few seconds otherwise (nightly jobs), nothing with
 // --quiet.
+//
+// What it shows never goes backwards and always adds up. The pipeline's
+// snapshots come from several goroutines (a late one may carry older
+// counts), its count of valid rows is sampled every few thousand rows
+// (so rows done may run ahead of it), and the number of valid rows is
+// only known once the whole file has been read, which the snapshots do
+// not say. So the view keeps the largest counts seen, never shows more
+// rows done than valid, and counts rows sent rather than claiming a
+// percentage of a total it does not know.
 type progressView struct {
-	mu    sync.Mutex
-	bar   *progressbar.ProgressBar
-	log   io.Writer
-	name  string
-	every time.Duration
-	last  time.Time
-	total int // known total of valid rows, or 0 while unknown
-	now   func() time.Time
+	mu     sync.Mutex
+	bar    *progressbar.ProgressBar
+	log    io.Writer
+	name   string
+	dryRun bool
+	every  time.Duration
+	last   time.Time
+	now    func() time.Time
+	// seen is the largest of each count so far.
+	seen pipeline.Progress
 }
 
 func newProgressView(w io.Writer, terminal, quiet bool, name string, dryRun bool) *progressView {
-	p := &progressView{name: name, every: 5 * time.Second, now: time.Now}
+	p := &progressView{name: name, dryRun: dryRun, every: 5 * time.Second, now: time.Now}
 	if quiet {
 		return p
 	}
@@ -35,39 +46,60 @@ func newProgressView(w io.Writer, terminal, quiet bool, name string, dryRun bool
 		p.last = p.now()
 		return p
 	}
-	verb := "sending"
+	verb, unit := "sending", "rows done"
 	if dryRun {
-		verb = "checking"
+		verb, unit = "checking", "rows read"
 	}
+	// An open-ended counter: a bar of a total still growing would jump
+	// backwards (99% → 66%) as the file is read.
 	p.bar = progressbar.NewOptions(-1,
 		progressbar.OptionSetWriter(w), // never stdout: it carries --json
 		progressbar.OptionSetDescription(verb+" "+name),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
-		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetItsString(unit),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
 	return p
 }
 
+// advance folds a snapshot into the counts seen and returns them: each the
+// largest so far, and valid at least done (rows done are valid rows).
+func (p *progressView) advance(s pipeline.Progress) pipeline.Progress {
+	p.seen.Read = max(p.seen.Read, s.Read)
+	p.seen.Done = max(p.seen.Done, s.Done)
+	p.seen.Valid = max(p.seen.Valid, s.Valid, p.seen.Done)
+	p.seen.Read = max(p.seen.Read, p.seen.Valid)
+	return p.seen
+}
+
 // update takes a pipeline snapshot; safe for concurrent use.
 func (p *progressView) update(s pipeline.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	c := p.advance(s)
 	switch {
 	case p.bar != nil:
-		if s.Valid > p.bar.GetMax() {
-			p.bar.ChangeMax(s.Valid)
+		n := c.Done
+		if p.dryRun {
+			n = c.Read
 		}
-		p.bar.Set(s.Done)
+		p.bar.Set(n)
 	case p.log != nil:
 		if now := p.now(); now.Sub(p.last) >= p.every {
 			p.last = now
-			fmt.Fprintf(p.log, "%s: %d rows read, %d of %d valid rows done\n", p.name, s.Read, s.Done, s.Valid)
+			fmt.Fprintln(p.log, p.line(c))
 		}
 	}
+}
+
+// line is the log line of counts c.
+func (p *progressView) line(c pipeline.Progress) string {
+	if p.dryRun {
+		return fmt.Sprintf("%s: %d rows read, %d valid so far", p.name, c.Read, c.Valid)
+	}
+	return fmt.Sprintf("%s: %d rows read, %d valid so far, %d of them done", p.name, c.Read, c.Valid, c.Done)
 }
 
 // finish removes the bar before the summary is printed.

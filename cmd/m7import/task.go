@@ -73,7 +73,7 @@ Examples:
 // runTaskCmd dispatches "task create|update|list".
 func runTaskCmd(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 {
-		fmt.Fprint(io.Err, strings.TrimLeft(taskUsage, "\n"))
+		fmt.Fprint(unstamped(io.Err), strings.TrimLeft(taskUsage, "\n"))
 		return usagef("task: missing subcommand (create, update or list)")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
@@ -96,7 +96,7 @@ func runTaskCmd(ctx context.Context, args []string, io stdio) error {
 		}
 		return runTaskList(ctx, o, io)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(io.Err, strings.TrimLeft(taskUsage, "\n"))
+		fmt.Fprint(unstamped(io.Err), strings.TrimLeft(taskUsage, "\n"))
 		return flag.ErrHelp
 	default:
 		return usagef("task: unknown subcommand %q (want create, update or list)", sub)
