@@ -11,6 +11,8 @@ func extraCommand(ctx context.Context, cmd string, args []string, io stdio) erro
 		return runNumbersCmd(ctx, args, io)
 	case "rollback":
 		return runRollbackCmd(ctx, args, io)
+	case "inbox":
+		return runInboxCmd(ctx, args, io)
 	}
 	return usagef("unknown command %q", cmd)
 }
