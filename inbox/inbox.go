@@ -153,6 +153,11 @@ func Open(ctx context.Context, dir string, client *api.Client, o Options) (*Inbo
 		}
 		return nil, job.WithHint(fmt.Errorf("inbox %s: %w", dir, err), "give the folder the lead files are dropped into")
 	}
+	// Paths as the history records them (links resolved), so that this
+	// folder's reports are recognised there.
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
 	b := &Inbox{dir: abs, state: filepath.Join(abs, StateDir), client: client, o: o, retryAt: map[string]retry{}}
 	if err := os.MkdirAll(b.state, 0o755); err != nil {
 		return nil, fmt.Errorf("inbox %s: %w", dir, err)
@@ -444,7 +449,8 @@ func (b *Inbox) resolve(ctx context.Context, ref job.TaskRef, cache map[job.Task
 
 // file takes one file: a copy goes to done/ at once, anything else is
 // imported (or resumed) and moved on by its outcome. stop is set when the
-// other files would fail the same way (credentials refused).
+// other files would fail the same way (credentials refused); a task that
+// cannot be found stops only the files routed to it.
 func (b *Inbox) file(ctx context.Context, cfg Config, c candidate, cache map[job.TaskRef]api.Task) (l Line, stop bool) {
 	path := filepath.Join(b.dir, c.name)
 	l = Line{Summary: job.Summary{File: path, StartedAt: b.o.Now()}, State: StatePending}
@@ -457,7 +463,7 @@ func (b *Inbox) file(ctx context.Context, cfg Config, c candidate, cache map[job
 			l.FinishedAt = b.o.Now()
 		}
 		b.appendSummary(l)
-		return l, job.StopsAll(err)
+		return l, api.IsAuth(err)
 	}
 	set, err := b.settingsFor(cfg, c.name)
 	if err != nil {
@@ -562,7 +568,7 @@ func (b *Inbox) file(ctx context.Context, cfg Config, c candidate, cache map[job
 			b.log("warning: " + err.Error())
 		}
 		b.appendSummary(l)
-		return l, job.StopsAll(runErr)
+		return l, api.IsAuth(runErr)
 	}
 	entry.State, entry.ExitCode, entry.Error = l.State, l.ExitCode, l.Error
 	dest := DoneDir

@@ -17,6 +17,7 @@ import (
 	"github.com/m7import/m7import/api/sim"
 	"github.com/m7import/m7import/history"
 	"github.com/m7import/m7import/inbox"
+	"github.com/m7import/m7import/tasklock"
 )
 
 // dropFile writes a lead file into dir with the given header and rows,
@@ -453,4 +454,48 @@ func TestInboxNotifyOnlyWhenAPersonIsNeeded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInboxLeavesAFileStoppedForARunReason: a dead gateway or a held task
+// lock is no fault of the file: it stays in DIR (exit 1) and the next pass
+// imports it.
+func TestInboxLeavesAFileStoppedForARunReason(t *testing.T) {
+	e := newTestEnv(t, sim.Config{})
+	task := e.srv.CreateTask("t")
+	dir := filepath.Join(e.dir, "in")
+	os.Mkdir(dir, 0o755)
+	f := dropFile(t, dir, "leads.csv", leadHeader, rowsFrom(0, 10), time.Hour)
+	args := []string{"inbox", dir, "--task-id", task, "--rate", "0", "--max-retries", "0", "--timeout", "2s"}
+
+	good := e.env["M7_BASE_URL"]
+	e.env["M7_BASE_URL"] = "http://127.0.0.1:1" // nothing listens there
+	if res := e.run(t, context.Background(), args...); res.code != exitFailed {
+		t.Fatalf("dead gateway: exit %d, want 1\n%s", res.code, res.stder)
+	}
+	e.env["M7_BASE_URL"] = good
+	mustExist(t, f)
+
+	lock, err := tasklock.Acquire(context.Background(), e.env["M7_DATA_DIR"], e.env["M7_APPKEY"], task, tasklock.Options{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, context.Background(), args...)
+	lock.Release()
+	if res.code != exitFailed {
+		t.Fatalf("held task lock: exit %d, want 1\n%s", res.code, res.stder)
+	}
+	mustExist(t, f)
+	if got := byName(ledgerEntries(t, dir))["leads.csv"]; got.State != inbox.StatePending {
+		t.Errorf("ledger after a held lock: %+v", got)
+	}
+	lines := summaryLines(t, dir)
+	if len(lines) != 2 || lines[0].MovedTo != "" || lines[1].MovedTo != "" || lines[1].State != inbox.StatePending {
+		t.Errorf("summary lines: %+v", lines)
+	}
+
+	if res := e.run(t, context.Background(), args...); res.code != exitOK {
+		t.Fatalf("next pass: exit %d\n%s", res.code, res.stder)
+	}
+	mustExist(t, filepath.Join(dir, "done", "leads.csv"))
+	checkOnceEach(t, e, task, 10)
 }
