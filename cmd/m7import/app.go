@@ -63,6 +63,7 @@ const usageText = `m7import bulk-imports lead spreadsheets into 7moor preview di
 Usage:
   m7import import FILE... --task-id ID [flags]   import leads (see: m7import import --help)
   m7import validate FILE... [flags]             read and check, send nothing, no credentials
+  m7import inbox DIR --task-id ID [flags]       import every new file in a folder, once (nightly jobs)
   m7import task create|update|list [flags]      manage dial-out tasks
   m7import numbers delete --task-id ID [flags]  delete numbers from a task
   m7import rollback REPORT                      take back an import

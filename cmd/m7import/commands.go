@@ -13,6 +13,8 @@ func extraCommand(ctx context.Context, cmd string, args []string, io stdio) erro
 		return runRollbackCmd(ctx, args, io)
 	case "history":
 		return runHistoryCmd(ctx, args, io)
+	case "inbox":
+		return runInboxCmd(ctx, args, io)
 	}
 	return usagef("unknown command %q", cmd)
 }

@@ -140,6 +140,18 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 		fs = newFlagSet("import", importUsage, io.Err, importFlagGroups()...)
 		o.registerImport(fs)
 	}
+	o.registerRead(fs, validate)
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	o.files = files
+	return o, o.check(validate)
+}
+
+// registerRead adds the flags that say how a file is read, checked and
+// reported: import, validate and inbox share them.
+func (o *importOptions) registerRead(fs *flag.FlagSet, validate bool) {
 	defaultReport := "NAME.results.csv"
 	if validate {
 		defaultReport = "NAME.check.csv"
@@ -157,12 +169,12 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 	fs.StringVar(&o.attention, "attention", "", "also write the rows that need attention, in the input's own columns plus row, status and reason, to this .csv or .xlsx file (fix them and import it again)")
 	fs.StringVar(&o.region, "region", "CN", "region of numbers written without a country code")
 	fs.StringVar(&o.policy, "number-policy", "strict", "strict (libphonenumber validity) or loose (3-20 digits)")
-	files, err := parseArgs(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	o.files = files
-	return o, o.check(validate)
+}
+
+// register adds every import flag to fs (the inbox takes them all).
+func (o *importOptions) register(fs *flag.FlagSet, validate bool) {
+	o.registerImport(fs)
+	o.registerRead(fs, validate)
 }
 
 // registerImport adds the flags only an import has: the task, sending,
@@ -200,6 +212,25 @@ func (o *importOptions) check(validate bool) error {
 	if len(o.files) == 0 {
 		return usagef("no input file: m7import %s FILE...", map[bool]string{true: "validate", false: "import"}[validate])
 	}
+	if len(o.files) > 1 && (o.reportPath != "" || o.attention != "") {
+		return usagef("--report and --attention name one file but %d inputs were given: each input gets its own report next to it", len(o.files))
+	}
+	if !o.dryRun {
+		switch {
+		case o.taskID != "" && o.taskName != "":
+			return usagef("give --task-id or --task-name, not both")
+		case o.taskID == "" && o.taskName == "":
+			return usagef("import needs --task-id ID or --task-name NAME (or use validate to only check the file)")
+		case o.createTask && o.taskName == "":
+			return usagef("--create-task needs --task-name")
+		}
+	}
+	return o.checkSettings()
+}
+
+// checkSettings validates the values of the flags that say how files are
+// read and sent, and fills the derived settings (import and inbox).
+func (o *importOptions) checkSettings() error {
 	if o.batchSize < 1 || o.batchSize > chunker.MaxSize {
 		return usagef("--batch-size %d: must be between 1 and %d (the API's limit)", o.batchSize, chunker.MaxSize)
 	}
@@ -236,19 +267,6 @@ func (o *importOptions) check(validate bool) error {
 	}
 	if o.headerRow > 0 && o.noHeader {
 		return usagef("give --header-row or --no-header, not both")
-	}
-	if len(o.files) > 1 && (o.reportPath != "" || o.attention != "") {
-		return usagef("--report and --attention name one file but %d inputs were given: each input gets its own report next to it", len(o.files))
-	}
-	if !o.dryRun {
-		switch {
-		case o.taskID != "" && o.taskName != "":
-			return usagef("give --task-id or --task-name, not both")
-		case o.taskID == "" && o.taskName == "":
-			return usagef("import needs --task-id ID or --task-name NAME (or use validate to only check the file)")
-		case o.createTask && o.taskName == "":
-			return usagef("--create-task needs --task-name")
-		}
 	}
 	if o.maxInvalidLimit, err = job.ParseLimit(o.maxInvalid); err != nil {
 		return usagef("--max-invalid %q: %v", o.maxInvalid, err)
@@ -309,24 +327,7 @@ type importRun struct {
 func runImport(ctx context.Context, o *importOptions, io stdio) error {
 	r := &importRun{o: o, io: io}
 	if !o.dryRun {
-		var lim *rate.Limiter
-		if o.rate > 0 {
-			// One limiter in the client paces every call (task lookups,
-			// agent check, imports, retries, settlement counts): the
-			// account's rate limit counts them all.
-			lim = rate.NewLimiter(rate.Limit(o.rate), o.burst)
-		}
-		c, err := o.api.client(io, lim)
-		if err != nil {
-			return err
-		}
-		r.client = c
-		cfg, _ := o.api.config(io)
-		r.appKey = cfg.AppKey
-		if r.dataDir, err = datadir.Resolve(io.Getenv, o.dataDir); err != nil {
-			return err
-		}
-		if r.history, err = history.Open(ctx, r.dataDir); err != nil {
+		if err := r.connect(ctx); err != nil {
 			return err
 		}
 		defer r.history.Close()
@@ -351,6 +352,48 @@ func runImport(ctx context.Context, o *importOptions, io stdio) error {
 	return worst
 }
 
+// connect builds the API client (paced by the one limiter) and opens the
+// data directory's history.
+func (r *importRun) connect(ctx context.Context) error {
+	o := r.o
+	var lim *rate.Limiter
+	if o.rate > 0 {
+		// One limiter in the client paces every call (task lookups, agent
+		// check, imports, retries, settlement counts): the account's rate
+		// limit counts them all.
+		lim = rate.NewLimiter(rate.Limit(o.rate), o.burst)
+	}
+	c, err := o.api.client(r.io, lim)
+	if err != nil {
+		return err
+	}
+	r.client = c
+	cfg, _ := o.api.config(r.io)
+	r.appKey = cfg.AppKey
+	if r.dataDir, err = datadir.Resolve(r.io.Getenv, o.dataDir); err != nil {
+		return err
+	}
+	r.history, err = history.Open(ctx, r.dataDir)
+	return err
+}
+
+// jobOptions are the run's settings from the flags, the same for every
+// file of import and of inbox (which sets the report paths itself).
+func (r *importRun) jobOptions() job.Options {
+	return job.Options{
+		Rule: r.o.ruleValue, Operator: r.o.operator, BatchSize: r.o.batchSize, Concurrency: r.o.concurrencyValue,
+		Rate: r.o.rate, Grace: r.o.grace,
+		MaxRetries: r.o.maxRetries, RetryInitial: r.o.retryInitial, RetryMax: r.o.retryMax,
+		DrainTimeout: r.o.drainTimeout, Timeout: r.o.api.timeout, DryRun: r.o.dryRun,
+		MaxInvalid: r.o.maxInvalidLimit, Read: r.o.readOpts,
+		CheckAgents: r.o.checkAgents, Resume: r.o.resume, ResendUnconfirmed: r.o.resendUnconfirmed, Force: r.o.force,
+		History: r.history, Source: history.SourceCLI, AppKey: r.appKey, LockDir: r.dataDir,
+		LockWait: tasklock.CLIWait,
+		Warn:     func(s string) { fmt.Fprintf(r.io.Err, "warning: %s\n", s) },
+		Notice:   r.notice,
+	}
+}
+
 // file imports one input file; its summary is printed whatever happens.
 func (r *importRun) file(ctx context.Context, input string) error {
 	suffix := ".results"
@@ -363,19 +406,10 @@ func (r *importRun) file(ctx context.Context, input string) error {
 		return usagef("%v", err)
 	}
 	view := newProgressView(r.io.Err, isTerminal(r.io.Err), r.o.quiet || r.o.jsonOut && !isTerminal(r.io.Err), filepath.Base(input), r.o.dryRun)
-	opts := job.Options{
-		Rule: r.o.ruleValue, Operator: r.o.operator, BatchSize: r.o.batchSize, Concurrency: r.o.concurrencyValue,
-		Rate: r.o.rate, Grace: r.o.grace,
-		MaxRetries: r.o.maxRetries, RetryInitial: r.o.retryInitial, RetryMax: r.o.retryMax,
-		DrainTimeout: r.o.drainTimeout, Timeout: r.o.api.timeout, DryRun: r.o.dryRun,
-		MaxInvalid: r.o.maxInvalidLimit, Read: r.o.readOpts, Report: reportPath, ReportFormat: format,
-		CheckAgents: r.o.checkAgents, Resume: r.o.resume, ResendUnconfirmed: r.o.resendUnconfirmed, Force: r.o.force,
-		Progress: view.update,
-		History:  r.history, Source: history.SourceCLI, AppKey: r.appKey, LockDir: r.dataDir,
-		LockWait: tasklock.CLIWait, Command: "m7import import " + filepath.Base(input),
-		Warn:   func(s string) { fmt.Fprintf(r.io.Err, "warning: %s\n", s) },
-		Notice: r.notice,
-	}
+	opts := r.jobOptions()
+	opts.Report, opts.ReportFormat = reportPath, format
+	opts.Progress = view.update
+	opts.Command = "m7import import " + filepath.Base(input)
 	if r.o.attention != "" {
 		if opts.AttentionFormat, err = reports.FormatFromPath(r.o.attention); err != nil {
 			return usagef("--attention %s: %v", r.o.attention, err)

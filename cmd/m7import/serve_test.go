@@ -46,7 +46,8 @@ func startServe(t *testing.T, e *testEnv, token string) *serveProc {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "m7import serve: open "); ok {
+			// Lines start with a time when stderr is not a terminal.
+			if _, u, ok := strings.Cut(sc.Text(), "m7import serve: open "); ok {
 				urls <- strings.TrimSuffix(u, "/")
 			}
 		}
