@@ -42,7 +42,7 @@ func TestScheduleWaits(t *testing.T) {
 		wantTooLng bool
 	}{
 		{
-			name:     "exponential from Initial, capped at Max, until MaxRetries",
+			name: "exponential from Initial, capped at Max, until MaxRetries",
 			// Each wait is the interval ±50% (backoff's jitter); the interval
 			// grows 1.5× and stops growing at Max.
 			sched:    retry.Schedule{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond, MaxRetries: 5},

@@ -125,17 +125,17 @@ func TestProcessSIGINTMidRunWritesCompleteReport(t *testing.T) {
 // after the server processed it and before the reply leaves (the worst
 // moment: sent, done, not recorded), or a little while into the call.
 type killer struct {
-	srv    *sim.Server
-	calls  atomic.Int64
+	srv   *sim.Server
+	calls atomic.Int64
 	// inflight counts import calls the simulator is still handling: the
 	// soak lets them finish before it resumes, which is what the grace
 	// period stands for (a request not finished by then never will be).
 	inflight atomic.Int64
-	mu     sync.Mutex
-	target int64
-	after  bool // kill after the server processed the call
-	proc   *os.Process
-	killed chan struct{}
+	mu       sync.Mutex
+	target   int64
+	after    bool // kill after the server processed the call
+	proc     *os.Process
+	killed   chan struct{}
 }
 
 func (k *killer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
