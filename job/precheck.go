@@ -15,7 +15,7 @@ import (
 // needs, and the content's SHA-256 that the journal and the history key
 // on.
 type precheck struct {
-	rows, invalid int
+	rows, valid, invalid int
 	sha256        string
 	hasAgents     bool
 	agentOrder    []string
@@ -45,7 +45,11 @@ func readAhead(ctx context.Context, input string, opts importer.Options) (*prech
 		switch {
 		case rec.Status == importer.Invalid:
 			p.invalid++
-		case rec.Status == importer.Valid && rec.AgentNumber != "":
+		case rec.Status == importer.Valid:
+			p.valid++
+			if rec.AgentNumber == "" {
+				continue
+			}
 			u := p.agentUse[rec.AgentNumber]
 			if u == nil {
 				u = &agentUse{first: rec.Row}

@@ -245,6 +245,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		BatchSize: o.BatchSize, Concurrency: max(o.Concurrency, 1), DrainTimeout: o.DrainTimeout,
 		Progress: o.Progress, SendNothing: refused != "", SkipReason: refused,
 	}
+	if pre != nil {
+		popts.ExpectValid = pre.valid
+	}
 	var (
 		led     *journal.Journal
 		tracker *settle.Tracker

@@ -76,6 +76,10 @@ type Options struct {
 	SkipReason string
 	// Ledger, when set, records every batch (see Ledger).
 	Ledger Ledger
+	// ExpectValid, when known (a pass before sending counted them), is the
+	// number of valid rows the file holds: progress shows a total that
+	// never moves.
+	ExpectValid int
 	// Progress, when set, is called after each batch's outcome and every
 	// few thousand rows read; it must be cheap and safe for concurrent use.
 	Progress func(Progress)
@@ -85,6 +89,7 @@ type Options struct {
 type Progress struct {
 	Read  int // non-blank rows read
 	Valid int // rows that passed validation
+	Total int // valid rows the whole file holds, when known (Options.ExpectValid)
 	Done  int // valid rows whose batch has an outcome
 }
 
@@ -243,10 +248,11 @@ func Run(ctx context.Context, r RecordReader, w RecordWriter, opts Options) (Res
 		go func() {
 			defer workers.Done()
 			res := s.send(sendCtx, b)
-			release()
 			if res.StopRun {
+				// Before the slot frees: no batch may follow a refusal.
 				stopFeed(res.Err)
 			}
+			release()
 			s.resolve(b, res)
 		}()
 	}
@@ -392,7 +398,7 @@ func (s *state) countRead(rec importer.Record) {
 	if s.opts.Progress != nil && s.counts.Rows%4096 == 0 {
 		s.read.Store(int64(s.counts.Rows))
 		s.valid.Store(int64(s.counts.Valid))
-		s.opts.Progress(Progress{Read: s.counts.Rows, Valid: s.counts.Valid, Done: int(s.done.Load())})
+		s.opts.Progress(Progress{Read: s.counts.Rows, Valid: s.counts.Valid, Total: s.opts.ExpectValid, Done: int(s.done.Load())})
 	}
 }
 
@@ -430,7 +436,7 @@ func (s *state) resolve(b *chunker.Batch, res Outcome) {
 	s.mu.Unlock()
 	n := s.done.Add(int64(len(b.Records)))
 	if s.opts.Progress != nil {
-		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Done: int(n)})
+		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Total: s.opts.ExpectValid, Done: int(n)})
 	}
 }
 

@@ -471,3 +471,28 @@ func TestAFolderGivenAsInputIsNamed(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stder)
 	}
 }
+
+func TestProgressWithAKnownTotalNeverGoesBackwards(t *testing.T) {
+	var w strings.Builder
+	p := newProgressView(&w, false, false, "a.csv", false)
+	p.every = 0
+	snaps := []pipeline.Progress{
+		{Read: 4096, Valid: 4000, Total: 10000, Done: 2000},
+		{Read: 8192, Valid: 8000, Total: 10000, Done: 6000},
+		{Read: 4096, Valid: 4000, Total: 10000, Done: 4000}, // a late, older snapshot
+		{Read: 10300, Valid: 10000, Total: 10000, Done: 10000},
+	}
+	for _, s := range snaps {
+		p.update(s)
+	}
+	want := []string{"2000 of 10000 valid rows done (20%)", "6000 of 10000 valid rows done (60%)", "6000 of 10000 valid rows done (60%)", "10000 of 10000 valid rows done (100%)"}
+	lines := strings.Split(strings.TrimSpace(w.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("lines %q", lines)
+	}
+	for i := range want {
+		if !strings.HasSuffix(lines[i], want[i]) {
+			t.Errorf("line %d = %q, want %q", i, lines[i], want[i])
+		}
+	}
+}

@@ -24,14 +24,16 @@ import (
 // rows done than valid, and counts rows sent rather than claiming a
 // percentage of a total it does not know.
 type progressView struct {
-	mu     sync.Mutex
-	bar    *progressbar.ProgressBar
-	log    io.Writer
-	name   string
-	dryRun bool
-	every  time.Duration
-	last   time.Time
-	now    func() time.Time
+	mu       sync.Mutex
+	terminal bool
+	w        io.Writer
+	bar      *progressbar.ProgressBar
+	log      io.Writer
+	name     string
+	dryRun   bool
+	every    time.Duration
+	last     time.Time
+	now      func() time.Time
 	// seen is the largest of each count so far.
 	seen pipeline.Progress
 }
@@ -46,22 +48,32 @@ func newProgressView(w io.Writer, terminal, quiet bool, name string, dryRun bool
 		p.last = p.now()
 		return p
 	}
+	p.terminal, p.w = true, w
+	return p
+}
+
+// newBar starts the terminal's bar at the first snapshot: a bar of the
+// valid rows when the pass before sending counted them (its total never
+// moves, so it never jumps backwards), an open-ended counter otherwise
+// (a bar of a total still growing would jump back, 99% → 66%).
+func (p *progressView) newBar(total int) *progressbar.ProgressBar {
 	verb, unit := "sending", "rows done"
-	if dryRun {
+	if p.dryRun {
 		verb, unit = "checking", "rows read"
 	}
-	// An open-ended counter: a bar of a total still growing would jump
-	// backwards (99% → 66%) as the file is read.
-	p.bar = progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(w), // never stdout: it carries --json
-		progressbar.OptionSetDescription(verb+" "+name),
+	max := -1
+	if total > 0 && !p.dryRun {
+		max = total
+	}
+	return progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(p.w), // never stdout: it carries --json
+		progressbar.OptionSetDescription(verb+" "+p.name),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString(unit),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
-	return p
 }
 
 // advance folds a snapshot into the counts seen and returns them: each the
@@ -71,6 +83,10 @@ func (p *progressView) advance(s pipeline.Progress) pipeline.Progress {
 	p.seen.Done = max(p.seen.Done, s.Done)
 	p.seen.Valid = max(p.seen.Valid, s.Valid, p.seen.Done)
 	p.seen.Read = max(p.seen.Read, p.seen.Valid)
+	p.seen.Total = max(p.seen.Total, s.Total)
+	if p.seen.Total > 0 {
+		p.seen.Done = min(p.seen.Done, p.seen.Total)
+	}
 	return p.seen
 }
 
@@ -79,6 +95,9 @@ func (p *progressView) update(s pipeline.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.advance(s)
+	if p.terminal && p.bar == nil {
+		p.bar = p.newBar(s.Total)
+	}
 	switch {
 	case p.bar != nil:
 		n := c.Done
@@ -98,6 +117,9 @@ func (p *progressView) update(s pipeline.Progress) {
 func (p *progressView) line(c pipeline.Progress) string {
 	if p.dryRun {
 		return fmt.Sprintf("%s: %d rows read, %d valid so far", p.name, c.Read, c.Valid)
+	}
+	if c.Total > 0 {
+		return fmt.Sprintf("%s: %d of %d valid rows done (%d%%)", p.name, c.Done, c.Total, c.Done*100/c.Total)
 	}
 	return fmt.Sprintf("%s: %d rows read, %d valid so far, %d of them done", p.name, c.Read, c.Valid, c.Done)
 }
