@@ -16,12 +16,18 @@ const (
 	SummaryCheck
 	// SummaryBatches: "  %d batches, %d retries, %s" (batches, retries, elapsed).
 	SummaryBatches
-	// SummaryTaskTotal: "; task %s numbers %d → %d (+%d)" (task id, before, after, added).
+	// SummaryTaskTotal: "; task %s numbers %d → %d (%+d)" (task id, before, after, added).
 	SummaryTaskTotal
 	// SummaryServerKept: " — the server kept %d of %d imported rows (it drops numbers it already holds under rule %d)".
 	SummaryServerKept
 	// SummaryReport: "  report: %s".
 	SummaryReport
+	// SummarySentThisRun: "  this run sent %d rows (a resume sends only what the earlier run did not)".
+	SummarySentThisRun
+	// SummaryKeptThisRun: "  the server kept %d of the %d rows this run sent (it drops numbers the task already holds)".
+	SummaryKeptThisRun
+	// SummarySettled: "  %d batches whose reply was lost were confirmed from the task's count".
+	SummarySettled
 	// ProgressLine: "%s: %d rows read, %d of %d valid rows done" (file, read, done, valid).
 	ProgressLine
 	// ProgressSending: "sending %s" (file), the progress bar's description.
@@ -47,21 +53,24 @@ const (
 
 // catalog holds each key's English and Chinese.
 var catalog = [numKeys]struct{ en, zh string }{
-	SummaryImport:     {"%s: %d rows read: %d imported, %d invalid, %d duplicate, %d failed, %d unconfirmed, %d skipped", "%s：读取 %d 行：已导入 %d，无效 %d，重复 %d，失败 %d，未确认 %d，跳过 %d"},
-	SummaryCheck:      {"%s: %d rows read, %d valid, %d invalid, %d duplicate", "%s：读取 %d 行，有效 %d，无效 %d，重复 %d"},
-	SummaryBatches:    {"  %d batches, %d retries, %s", "  %d 个批次，重试 %d 次，用时 %s"},
-	SummaryTaskTotal:  {"; task %s numbers %d → %d (+%d)", "；任务 %s 号码数 %d → %d（+%d）"},
-	SummaryServerKept: {" — the server kept %d of %d imported rows (it drops numbers it already holds under rule %d)", " —— 服务器保留了 %d 行（共导入 %d 行；按规则 %d 会丢弃已有的号码）"},
-	SummaryReport:     {"  report: %s", "  报告：%s"},
-	ProgressLine:      {"%s: %d rows read, %d of %d valid rows done", "%s：已读取 %d 行，有效行已完成 %d / %d"},
-	ProgressSending:   {"sending %s", "正在发送 %s"},
-	ProgressChecking:  {"checking %s", "正在检查 %s"},
-	ProgressRows:      {"rows", "行"},
-	Resuming:          {"resuming %s: %d batches already imported", "继续 %s：已导入 %d 个批次"},
-	ResumeWaiting:     {"resuming %s: waiting %s for the server to finish what the interrupted run sent %s ago, before resending it", "继续 %s：中断的运行在 %[3]s 前发出的请求可能仍在处理，等待 %[2]s 后再重发"},
-	CreatedTask:       {"created task %q (id %s)", "已创建任务 %q（ID %s）"},
-	Warning:           {"warning: %s", "警告：%s"},
-	Hint:              {"try: %s", "可以试试：%s"},
+	SummaryImport:      {"%s: %d rows read: %d imported, %d invalid, %d duplicate, %d failed, %d unconfirmed, %d skipped", "%s：读取 %d 行：已导入 %d，无效 %d，重复 %d，失败 %d，未确认 %d，跳过 %d"},
+	SummaryCheck:       {"%s: %d rows read, %d valid, %d invalid, %d duplicate", "%s：读取 %d 行，有效 %d，无效 %d，重复 %d"},
+	SummaryBatches:     {"  %d batches, %d retries, %s", "  %d 个批次，重试 %d 次，用时 %s"},
+	SummaryTaskTotal:   {"; task %s numbers %d → %d (%+d)", "；任务 %s 号码数 %d → %d（%+d）"},
+	SummaryServerKept:  {" — the server kept %d of %d imported rows (it drops numbers it already holds under rule %d)", " —— 服务器保留了 %d 行（共导入 %d 行；按规则 %d 会丢弃已有的号码）"},
+	SummaryReport:      {"  report: %s", "  报告：%s"},
+	SummarySentThisRun: {"  this run sent %d rows (a resume sends only what the earlier run did not)", "  本次运行发送了 %d 行（继续运行只发送上次未发送的行）"},
+	SummaryKeptThisRun: {"  the server kept %d of the %d rows this run sent (it drops numbers the task already holds)", "  服务器保留了本次发送的 %[2]d 行中的 %[1]d 行（任务中已有的号码会被丢弃）"},
+	SummarySettled:     {"  %d batches whose reply was lost were confirmed from the task's count", "  %d 个批次的回复丢失，已根据任务的号码数确认导入"},
+	ProgressLine:       {"%s: %d rows read, %d of %d valid rows done", "%s：已读取 %d 行，有效行已完成 %d / %d"},
+	ProgressSending:    {"sending %s", "正在发送 %s"},
+	ProgressChecking:   {"checking %s", "正在检查 %s"},
+	ProgressRows:       {"rows", "行"},
+	Resuming:           {"resuming %s: %d batches already imported", "继续 %s：已导入 %d 个批次"},
+	ResumeWaiting:      {"resuming %s: waiting %s for the server to finish what the interrupted run sent %s ago, before resending it", "继续 %s：中断的运行在 %[3]s 前发出的请求可能仍在处理，等待 %[2]s 后再重发"},
+	CreatedTask:        {"created task %q (id %s)", "已创建任务 %q（ID %s）"},
+	Warning:            {"warning: %s", "警告：%s"},
+	Hint:               {"try: %s", "可以试试：%s"},
 }
 
 // T returns the sentence k in l with args filled in, as fmt.Sprintf would.

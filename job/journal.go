@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/settle"
 
 	"github.com/m7import/m7import/importer"
@@ -100,7 +101,7 @@ func (r *fileRun) openJournal(ctx context.Context, rd *importer.Reader, sha stri
 			imported++
 		}
 	}
-	r.notice(fmt.Sprintf("resuming %s: %d batches already imported", r.input, imported))
+	r.notice(i18n.T(r.opts.Lang, i18n.Resuming, r.input, imported))
 	return j, unlock, prior.NumberTotalBefore, before, nil
 }
 
@@ -131,8 +132,7 @@ func (r *fileRun) settlePrior(ctx context.Context, prior *journal.Log, numberTot
 		if allLanded || wait <= 0 {
 			return landed, numberTotal, nil
 		}
-		r.notice(fmt.Sprintf("resuming %s: waiting %s for the server to finish what the interrupted run sent %s ago, before resending it",
-			r.input, wait.Round(time.Second), r.opts.Now().Sub(last).Round(time.Second)))
+		r.notice(i18n.T(r.opts.Lang, i18n.ResumeWaiting, r.input, wait.Round(time.Second), r.opts.Now().Sub(last).Round(time.Second)))
 		if err := settle.Sleep(ctx, wait); err != nil {
 			return nil, 0, fmt.Errorf("%s: stopped while waiting to settle the interrupted run: %w", r.input, err)
 		}

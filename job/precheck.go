@@ -16,10 +16,10 @@ import (
 // on.
 type precheck struct {
 	rows, valid, invalid int
-	sha256        string
-	hasAgents     bool
-	agentOrder    []string
-	agentUse      map[string]*agentUse
+	sha256               string
+	hasAgents            bool
+	agentOrder           []string
+	agentUse             map[string]*agentUse
 }
 
 type agentUse struct{ rows, first int }

@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/m7import/m7import/api"
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/importer"
 )
 
@@ -45,9 +46,8 @@ type checkOptions struct {
 	Sheet   string   `json:"sheet"`
 	Mapping mapping  `json:"mapping"`
 	Rule    api.Rule `json:"rule"`
-	// Lang is the page's language. phase 2: pass it to the importer so
-	// that reasons follow Accept-Language (NOTES.md, "language of
-	// reasons").
+	// Lang is the page's language: the problems' reasons follow it
+	// (Accept-Language, NOTES.md "language of reasons").
 	Lang string `json:"lang"`
 }
 
@@ -229,6 +229,8 @@ func (s *Server) writeCheck(ctx context.Context, meta *fileMeta, opts checkOptio
 		return counts, s.userError(meta, err)
 	}
 	defer rd.Close()
+	lang, _ := i18n.Parse(opts.Lang)
+	reason := i18n.Reasons(lang)
 	pf, err := os.Create(filepath.Join(dir, problemsFile))
 	if err != nil {
 		return counts, err
@@ -266,7 +268,7 @@ func (s *Server) writeCheck(ctx context.Context, meta *fileMeta, opts checkOptio
 		counts.ProblemsTotal++
 		binary.LittleEndian.PutUint64(off[:], uint64(pw.n))
 		xw.Write(off[:])
-		if err := enc.Encode(problem{Row: rec.Row, Name: rec.Name, Number: rec.Number, Status: string(rec.Status), Reason: rec.Reason}); err != nil {
+		if err := enc.Encode(problem{Row: rec.Row, Name: rec.Name, Number: rec.Number, Status: string(rec.Status), Reason: reason(rec.Reason)}); err != nil {
 			return counts, fmt.Errorf("check %s: write its problems: %w", meta.Name, err)
 		}
 		if counts.Rows%8192 == 0 && ctx.Err() != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/history"
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/journal"
@@ -319,10 +320,10 @@ func (s *Server) jobOptions(rec *importRecord, resume bool) job.Options {
 	o.History, o.Source, o.AppKey = s.history, history.SourceWeb, s.cfg.AppKey
 	o.LockDir, o.LockWait, o.Command = s.cfg.DataDir, 0, "m7import serve: import "+rec.File
 	o.Now = s.cfg.Now
-	// i18n: rec.Lang is the page's language (Accept-Language, see
-	// pageLang). Reasons in the report and the attention file follow it
-	// once job.Options takes a language, e.g. o.Lang = rec.Lang (NOTES:
-	// "language of reasons").
+	// The page's language (Accept-Language): reasons in the report and the
+	// attention file follow it exactly as --lang would (NOTES: "language
+	// of reasons"); statuses never change.
+	o.Lang, _ = i18n.Parse(rec.Lang)
 	return o
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/job"
 )
 
@@ -132,7 +133,7 @@ func report(err error, io stdio) exitCode {
 		err = withNextStep(err, io.Getenv)
 		fmt.Fprintf(io.Err, "m7import: %s\n", strings.TrimSpace(err.Error()))
 		if hint := job.HintOf(err); hint != "" {
-			fmt.Fprintf(io.Err, "try: %s\n", hint)
+			fmt.Fprintln(io.Err, i18n.T(i18n.FromEnv(io.Getenv), i18n.Hint, hint))
 		}
 		var fe *flagError
 		if code == exitUsage && !errors.As(err, &fe) {

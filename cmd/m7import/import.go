@@ -18,6 +18,7 @@ import (
 	"github.com/m7import/m7import/chunker"
 	"github.com/m7import/m7import/datadir"
 	"github.com/m7import/m7import/history"
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/importer"
 	"github.com/m7import/m7import/job"
 	"github.com/m7import/m7import/reports"
@@ -67,7 +68,7 @@ Exit codes: 0 the file was read and has valid rows; 1 could not read it;
 // readFlags and reportFlags are the flag groups import and validate share.
 var (
 	readFlags   = flagGroup{"Reading the file", []string{"map", "sheet", "header-row", "no-header", "encoding", "region", "number-policy"}}
-	reportFlags = flagGroup{"Report and output", []string{"report", "report-format", "attention", "max-invalid", "json", "quiet"}}
+	reportFlags = flagGroup{"Report and output", []string{"report", "report-format", "attention", "max-invalid", "json", "quiet", "lang"}}
 )
 
 // importFlagGroups order import's --help by what the flags are for.
@@ -87,6 +88,10 @@ func importFlagGroups() []flagGroup {
 type importOptions struct {
 	files []string
 	api   apiFlags
+	// lang is --lang as given; langSet and langValue what it parsed to.
+	lang      string
+	langSet   bool
+	langValue i18n.Lang
 
 	taskID, taskName  string
 	createTask        bool
@@ -152,6 +157,7 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 // registerRead adds the flags that say how a file is read, checked and
 // reported: import, validate and inbox share them.
 func (o *importOptions) registerRead(fs *flag.FlagSet, validate bool) {
+	fs.StringVar(&o.lang, "lang", "", "language of reasons, progress and summaries: zh or en (default: from LC_ALL, LC_MESSAGES or LANG; statuses stay English)")
 	defaultReport := "NAME.results.csv"
 	if validate {
 		defaultReport = "NAME.check.csv"
@@ -268,6 +274,12 @@ func (o *importOptions) checkSettings() error {
 	if o.headerRow > 0 && o.noHeader {
 		return usagef("give --header-row or --no-header, not both")
 	}
+	if o.lang != "" {
+		if o.langValue, err = i18n.Parse(o.lang); err != nil {
+			return usagef("--lang %s: %v", o.lang, err)
+		}
+		o.langSet = true
+	}
 	if o.maxInvalidLimit, err = job.ParseLimit(o.maxInvalid); err != nil {
 		return usagef("--max-invalid %q: %v", o.maxInvalid, err)
 	}
@@ -313,6 +325,7 @@ func runImportCmd(ctx context.Context, args []string, io stdio, validate bool) e
 type importRun struct {
 	o       *importOptions
 	io      stdio
+	lang    i18n.Lang
 	client  *api.Client
 	appKey  string
 	dataDir string
@@ -380,7 +393,12 @@ func (r *importRun) connect(ctx context.Context) error {
 // jobOptions are the run's settings from the flags, the same for every
 // file of import and of inbox (which sets the report paths itself).
 func (r *importRun) jobOptions() job.Options {
+	r.lang = r.o.langValue
+	if !r.o.langSet {
+		r.lang = i18n.FromEnv(r.io.Getenv)
+	}
 	return job.Options{
+		Lang: r.lang,
 		Rule: r.o.ruleValue, Operator: r.o.operator, BatchSize: r.o.batchSize, Concurrency: r.o.concurrencyValue,
 		Rate: r.o.rate, Grace: r.o.grace,
 		MaxRetries: r.o.maxRetries, RetryInitial: r.o.retryInitial, RetryMax: r.o.retryMax,
@@ -389,7 +407,7 @@ func (r *importRun) jobOptions() job.Options {
 		CheckAgents: r.o.checkAgents, Resume: r.o.resume, ResendUnconfirmed: r.o.resendUnconfirmed, Force: r.o.force,
 		History: r.history, Source: history.SourceCLI, AppKey: r.appKey, LockDir: r.dataDir,
 		LockWait: tasklock.CLIWait,
-		Warn:     func(s string) { fmt.Fprintf(r.io.Err, "warning: %s\n", s) },
+		Warn:     func(s string) { fmt.Fprintln(r.io.Err, i18n.T(r.lang, i18n.Warning, s)) },
 		Notice:   r.notice,
 	}
 }
@@ -407,6 +425,7 @@ func (r *importRun) file(ctx context.Context, input string) error {
 	}
 	view := newProgressView(r.io.Err, isTerminal(r.io.Err), r.o.quiet || r.o.jsonOut && !isTerminal(r.io.Err), filepath.Base(input), r.o.dryRun)
 	opts := r.jobOptions()
+	view.lang = r.lang
 	opts.Report, opts.ReportFormat = reportPath, format
 	opts.Progress = view.update
 	opts.Command = "m7import import " + filepath.Base(input)
@@ -473,7 +492,7 @@ func (r *importRun) resolveTask(ctx context.Context) (api.Task, error) {
 	t, created, err := job.ResolveTask(ctx, r.client, ref)
 	if created {
 		r.created = &t
-		r.notice(fmt.Sprintf("created task %q (id %s)", t.TaskName, t.TaskID))
+		r.notice(i18n.T(r.lang, i18n.CreatedTask, t.TaskName, t.TaskID))
 	}
 	return t, err
 }
@@ -487,33 +506,30 @@ func (r *importRun) printSummary(s job.Summary, err error) {
 	if r.o.quiet || s.Rows == 0 && err != nil {
 		return
 	}
-	w := r.io.Err
-	fmt.Fprintf(w, "%s: %d rows read", s.File, s.Rows)
+	w, l := r.io.Err, r.lang
 	if s.DryRun {
-		fmt.Fprintf(w, ", %d valid, %d invalid, %d duplicate\n", s.Valid, s.Invalid, s.Duplicate)
+		fmt.Fprintln(w, i18n.T(l, i18n.SummaryCheck, s.File, s.Rows, s.Valid, s.Invalid, s.Duplicate))
 	} else {
-		fmt.Fprintf(w, ": %d imported, %d invalid, %d duplicate, %d failed, %d unconfirmed, %d skipped\n",
-			s.Imported, s.Invalid, s.Duplicate, s.Failed, s.Unconfirmed, s.Skipped)
-		fmt.Fprintf(w, "  %d batches, %d retries, %s", s.Batches, s.Retries, (time.Duration(s.ElapsedMS) * time.Millisecond).Round(time.Millisecond))
+		fmt.Fprintln(w, i18n.T(l, i18n.SummaryImport, s.File, s.Rows, s.Imported, s.Invalid, s.Duplicate, s.Failed, s.Unconfirmed, s.Skipped))
+		fmt.Fprint(w, i18n.T(l, i18n.SummaryBatches, s.Batches, s.Retries, (time.Duration(s.ElapsedMS)*time.Millisecond).Round(time.Millisecond)))
 		if s.NumberTotalBefore != nil && s.NumberTotalAfter != nil {
-			added := *s.NumberTotalAfter - *s.NumberTotalBefore
-			fmt.Fprintf(w, "; task %s numbers %d → %d (%+d)", s.TaskID, *s.NumberTotalBefore, *s.NumberTotalAfter, added)
+			fmt.Fprint(w, i18n.T(l, i18n.SummaryTaskTotal, s.TaskID, *s.NumberTotalBefore, *s.NumberTotalAfter, *s.NumberTotalAfter-*s.NumberTotalBefore))
 		}
 		fmt.Fprintln(w)
 		if r.o.resume {
-			fmt.Fprintf(w, "  this run sent %d rows (a resume sends only what the earlier run did not)\n", s.SentThisRun)
+			fmt.Fprintln(w, i18n.T(l, i18n.SummarySentThisRun, s.SentThisRun))
 		}
 		if s.NumberTotalAfter != nil && !s.Rule.CountsEveryRow() && s.KeptByServer < s.SentThisRun {
-			fmt.Fprintf(w, "  the server kept %d of the %d rows this run sent (it drops numbers the task already holds)\n", s.KeptByServer, s.SentThisRun)
+			fmt.Fprintln(w, i18n.T(l, i18n.SummaryKeptThisRun, s.KeptByServer, s.SentThisRun))
 		}
 		if s.Mismatch != "" {
-			fmt.Fprintf(w, "  warning: %s\n", s.Mismatch)
+			fmt.Fprintln(w, "  "+i18n.T(l, i18n.Warning, s.Mismatch))
 		}
 		if s.SettledByCount > 0 {
-			fmt.Fprintf(w, "  %d batches whose reply was lost were confirmed from the task's count\n", s.SettledByCount)
+			fmt.Fprintln(w, i18n.T(l, i18n.SummarySettled, s.SettledByCount))
 		}
 	}
 	if s.Report != "" && s.Rows > 0 {
-		fmt.Fprintf(w, "  report: %s\n", s.Report)
+		fmt.Fprintln(w, i18n.T(l, i18n.SummaryReport, s.Report))
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/m7import/m7import/i18n"
 	"github.com/m7import/m7import/pipeline"
 )
 
@@ -31,6 +32,7 @@ type progressView struct {
 	log      io.Writer
 	name     string
 	dryRun   bool
+	lang     i18n.Lang // of the bar's words
 	every    time.Duration
 	last     time.Time
 	now      func() time.Time
@@ -57,9 +59,9 @@ func newProgressView(w io.Writer, terminal, quiet bool, name string, dryRun bool
 // moves, so it never jumps backwards), an open-ended counter otherwise
 // (a bar of a total still growing would jump back, 99% → 66%).
 func (p *progressView) newBar(total int) *progressbar.ProgressBar {
-	verb, unit := "sending", "rows done"
+	desc := i18n.T(p.lang, i18n.ProgressSending, p.name)
 	if p.dryRun {
-		verb, unit = "checking", "rows read"
+		desc = i18n.T(p.lang, i18n.ProgressChecking, p.name)
 	}
 	max := -1
 	if total > 0 && !p.dryRun {
@@ -67,10 +69,10 @@ func (p *progressView) newBar(total int) *progressbar.ProgressBar {
 	}
 	return progressbar.NewOptions(max,
 		progressbar.OptionSetWriter(p.w), // never stdout: it carries --json
-		progressbar.OptionSetDescription(verb+" "+p.name),
+		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString(unit),
+		progressbar.OptionSetItsString(i18n.T(p.lang, i18n.ProgressRows)),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
