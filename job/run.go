@@ -446,7 +446,7 @@ func DefaultGrace(timeout time.Duration) time.Duration {
 // WithReadHint adds what to try for the reader's common refusals.
 func WithReadHint(err error, input string) error {
 	switch {
-	case errors.Is(err, importer.ErrNoNumberColumn) && !strings.Contains(err.Error(), "--map"):
+	case errors.Is(err, importer.ErrNoNumberColumn) && !containsAny(err.Error(), "--map", "--sheet", "--header-row", "--no-header"):
 		return WithHint(err, "m7import import --map number=HEADER "+input)
 	case errors.Is(err, importer.ErrUnsupportedFormat) && !strings.Contains(err.Error(), "save"):
 		return WithHint(err, "open it in Excel or WPS and save it as .xlsx or .csv")
@@ -524,4 +524,13 @@ func (a *attentionRows) Next() (importer.Record, error) {
 		rec.Reason = fmt.Sprintf("needs a decision: this row was %s in the earlier import (row %d there); add --force to send it anyway", rec.PriorStatus, rec.PriorRow)
 	}
 	return rec, nil
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
