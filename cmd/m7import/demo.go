@@ -69,7 +69,11 @@ func runDemoCmd(ctx context.Context, args []string, io stdio) error {
 	fmt.Fprintf(io.Err, "simulator listening on %s (appkey %s)\n", base, sim.DevAppKey)
 	fmt.Fprintf(io.Err, "importing %s into a new task \"m7import demo\"\n\n", input)
 
-	env := map[string]string{"M7_APPKEY": sim.DevAppKey, "M7_SECRET": sim.DevSecret, "M7_BASE_URL": base}
+	// The demo's history and locks stay in its own folder: a simulator's
+	// imports have no place in the user's record.
+	env := map[string]string{"M7_APPKEY": sim.DevAppKey, "M7_SECRET": sim.DevSecret, "M7_BASE_URL": base,
+		"M7_DATA_DIR": filepath.Join(dir, ".m7import-data"), "LANG": io.Getenv("LANG"), "LC_ALL": io.Getenv("LC_ALL"),
+		"LC_MESSAGES": io.Getenv("LC_MESSAGES")}
 	demoIO := io
 	demoIO.Getenv = func(k string) string { return env[k] }
 	report := filepath.Join(dir, strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))+".results.csv")
@@ -151,6 +155,10 @@ func printSample(io stdio, path string, n int) {
 		}
 		if i <= n || (i > 0 && !shown[status]) {
 			shown[status] = true
+			for j := range rec {
+				// Digit-only cells carry a tab for spreadsheets; not here.
+				rec[j] = strings.TrimPrefix(rec[j], "\t")
+			}
 			fmt.Fprintf(io.Err, "  %s\n", strings.Join(rec, ","))
 		}
 	}
