@@ -11,7 +11,7 @@
 //
 //   - WAL journal: readers never block the writer and several processes can
 //     have the file open at once; writers take turns, waiting up to
-//     busyTimeout for each other instead of failing with "database is locked".
+//     sqlitedb.BusyTimeout for each other instead of failing with "database is locked".
 //   - synchronous=FULL: every commit is fsynced, so an entry that Begin or
 //     Finish reported as written survives a crash of the process and of the
 //     machine. The cost, one fsync per commit and two commits per import

@@ -6,22 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/m7import/m7import/internal/sqlitedb"
 )
 
 // FileName is the database's name inside the data directory.
 const FileName = "history.db"
-
-// busyTimeout is how long a write waits for another writer (in this or
-// another process) before it fails. A write holds the lock for one short
-// statement, so five seconds only runs out when something is stuck.
-const busyTimeout = 5 * time.Second
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction, so stored times
 // sort as text.
@@ -129,27 +123,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("open history: %w; set M7_DATA_DIR or --data-dir to a writable folder", err)
 	}
 	path := filepath.Join(dir, FileName)
-	// Create the file ourselves so it gets 0600 (SQLite would use 0644); its
-	// -wal and -shm files copy this mode. SQLite takes an empty file as a
-	// new database.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	db, err := sqlitedb.Open(ctx, path, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open history: %w; set M7_DATA_DIR or --data-dir to a writable folder", err)
-	}
-	f.Close()
-
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	// BEGIN IMMEDIATE: a transaction takes the write lock at its start, where
-	// busy_timeout applies, instead of failing when a read upgrades to a write.
-	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", Path: path}).String() + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open history %s: %w", path, err)
+		return nil, fmt.Errorf("open history %s: %w; set M7_DATA_DIR or --data-dir to a writable folder on local storage", path, err)
 	}
 	s := &Store{db: db, path: path}
 	if err := s.init(ctx); err != nil {
@@ -159,16 +135,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) init(ctx context.Context) error {
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return err
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("the file system does not support SQLite's WAL mode (journal_mode is %q): put the data directory on local storage", mode)
-	}
-	return migrate(ctx, s.db)
-}
+func (s *Store) init(ctx context.Context) error { return migrate(ctx, s.db) }
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }

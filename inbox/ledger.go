@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/m7import/m7import/internal/sqlitedb"
 )
 
 // LedgerFile is the ledger's file name inside DIR/.m7import.
@@ -74,10 +73,6 @@ type Ledger struct {
 	path string
 }
 
-// busyTimeout is how long a writer waits for another (a web page reading
-// the ledger, a second process refused by the inbox lock) before failing.
-const busyTimeout = 10 * time.Second
-
 const ledgerSchema = `
 CREATE TABLE IF NOT EXISTS files (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -103,11 +98,7 @@ func OpenLedger(ctx context.Context, dir string) (*Ledger, error) {
 		return nil, fmt.Errorf("inbox ledger: %w", err)
 	}
 	path := filepath.Join(dir, LedgerFile)
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: path}).String()+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, path, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("inbox ledger %s: %w", path, err)
 	}
