@@ -8,13 +8,15 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	"modernc.org/sqlite" // the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // BusyTimeout is how long a writer waits for another instead of failing
@@ -43,7 +45,26 @@ func Open(ctx context.Context, path string, perm os.FileMode) (*sql.DB, error) {
 	// BEGIN IMMEDIATE: a transaction takes the write lock at its start, where
 	// busy_timeout applies, instead of failing when a read upgrades to a write.
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: path}).String()+"?"+q.Encode())
+	dsn := (&url.URL{Scheme: "file", Path: path}).String() + "?" + q.Encode()
+	// Two processes opening a new database at once can find it locked
+	// while the other switches it to WAL, before any busy handler applies:
+	// try again for as long as a writer would wait.
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		db, err := openWAL(ctx, dsn, path)
+		if err == nil || !busy(err) || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func openWAL(ctx context.Context, dsn, path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -57,4 +78,11 @@ func Open(ctx context.Context, path string, perm os.FileMode) (*sql.DB, error) {
 		return nil, fmt.Errorf("the file system does not support SQLite's WAL mode (journal_mode is %q): keep %s on local storage or storage with working locks", mode, path)
 	}
 	return db, nil
+}
+
+// busy reports whether err is SQLite's "database is locked" (SQLITE_BUSY,
+// or one of its extended codes).
+func busy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
