@@ -91,6 +91,9 @@ type Progress struct {
 	Valid int // rows that passed validation
 	Total int // valid rows the whole file holds, when known (Options.ExpectValid)
 	Done  int // valid rows whose batch has an outcome
+	// Batches and Retries are the batches with an outcome so far and the
+	// attempts they took beyond the first.
+	Batches, Retries int
 }
 
 // Counts are a finished run's per-status tallies. The status counts add up
@@ -346,9 +349,10 @@ type state struct {
 	head   int
 	counts Counts
 
-	mu      sync.Mutex // guards results, retries and stopErr
-	results map[int]*pending
-	retries int
+	mu       sync.Mutex // guards results, retries, resolved and stopErr
+	results  map[int]*pending
+	retries  int
+	resolved int // batches with an outcome
 	// stopErr is why the run stopped sending, when a batch's failure
 	// (credentials refused, journal unwritable) stopped it.
 	stopErr error
@@ -430,13 +434,16 @@ func (s *state) resolve(b *chunker.Batch, res Outcome) {
 	p := s.results[b.Seq]
 	p.known, p.res = true, res
 	s.retries += res.Retries()
+	s.resolved++
+	batches, retries := s.resolved, s.retries
 	if res.StopRun && s.stopErr == nil {
 		s.stopErr = res.Err
 	}
 	s.mu.Unlock()
 	n := s.done.Add(int64(len(b.Records)))
 	if s.opts.Progress != nil {
-		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Total: s.opts.ExpectValid, Done: int(n)})
+		s.opts.Progress(Progress{Read: int(s.read.Load()), Valid: int(s.valid.Load()), Total: s.opts.ExpectValid, Done: int(n),
+			Batches: batches, Retries: retries})
 	}
 }
 

@@ -339,27 +339,19 @@ func (s *Server) start(c *api.Client, rec *importRecord, resume bool) *run {
 	opts := s.jobOptions(rec, resume)
 	began := s.cfg.Now()
 	var (
-		mu       sync.Mutex
-		last     time.Time
-		lastDone int
-		batches  int // batches with an outcome: Done grows once per batch
+		mu   sync.Mutex
+		last time.Time
 	)
 	opts.Progress = func(p pipeline.Progress) {
 		ru.accept()
 		mu.Lock()
 		defer mu.Unlock()
-		if p.Done > lastDone {
-			lastDone = p.Done
-			batches++
-		}
 		now := s.cfg.Now()
 		if now.Sub(last) < progressEvery {
 			return
 		}
 		last = now
-		ev := progressOf(p, now.Sub(began))
-		ev.Batches = batches
-		ru.feed.Publish(EventProgress, ev)
+		ru.feed.Publish(EventProgress, progressOf(p, now.Sub(began)))
 	}
 	resolve := func(ctx context.Context) (api.Task, error) {
 		t, _, err := job.ResolveTask(ctx, c, job.TaskRef{ID: rec.TaskID})
@@ -392,6 +384,7 @@ type progressEvent struct {
 	Valid      int      `json:"valid"`
 	Sent       int      `json:"sent"`
 	Batches    int      `json:"batches"`
+	Retries    int      `json:"retries"`
 	Rate       *float64 `json:"rate,omitempty"`
 	ETASeconds *float64 `json:"eta_seconds,omitempty"`
 	ElapsedMS  int64    `json:"elapsed_ms"`
@@ -400,7 +393,10 @@ type progressEvent struct {
 // progressOf computes the rate and time left from the rows sent so far.
 func progressOf(p pipeline.Progress, elapsed time.Duration) progressEvent {
 	// Valid counts rows as validated, which may trail the rows sent.
-	ev := progressEvent{Read: p.Read, Valid: max(p.Valid, p.Done), Sent: p.Done, ElapsedMS: elapsed.Milliseconds()}
+	// Total, once the pass before sending counted the valid rows, never
+	// moves: the time left is of all of them.
+	ev := progressEvent{Read: p.Read, Valid: max(p.Valid, p.Total, p.Done), Sent: p.Done, Batches: p.Batches, Retries: p.Retries,
+		ElapsedMS: elapsed.Milliseconds()}
 	if secs := elapsed.Seconds(); secs > 0 && p.Done > 0 {
 		rate := float64(p.Done) / secs
 		eta := float64(ev.Valid-p.Done) / rate
