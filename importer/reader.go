@@ -329,6 +329,16 @@ func (r *Reader) Sheets() []string {
 	return r.xlsx.sheetNames()
 }
 
+// Encoding is the text encoding the file was read in (utf-8, utf-16le,
+// utf-16be or gb18030, detected or as Options.Encoding forced it); "" for
+// a workbook.
+func (r *Reader) Encoding() string {
+	if t, ok := r.src.(*textSource); ok {
+		return t.encoding
+	}
+	return ""
+}
+
 // Sheet is the name of the sheet read ("" for a text file).
 func (r *Reader) Sheet() string {
 	if r.xlsx == nil {

@@ -390,3 +390,24 @@ func TestStrayQuoteJoiningRowsIsNeverSent(t *testing.T) {
 		})
 	}
 }
+
+func TestReaderSaysWhichEncodingItRead(t *testing.T) {
+	tests := map[string]string{
+		"leads-utf8.csv":     "utf-8",
+		"leads-utf8-bom.csv": "utf-8",
+		"leads-gbk.csv":      "gb18030",
+		"leads-utf16le.txt":  "utf-16le",
+		"leads-utf16be.csv":  "utf-16be",
+		"leads.xlsx":         "",
+	}
+	for name, want := range tests {
+		r, err := Open(context.Background(), filepath.Join("..", "testdata", "importer", name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Encoding(); got != want {
+			t.Errorf("%s: encoding %q, want %q", name, got, want)
+		}
+		r.Close()
+	}
+}

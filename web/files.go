@@ -1,13 +1,10 @@
 package web
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -50,16 +47,20 @@ type mapping struct {
 
 // fileInfo is the reply of POST /api/files and GET /api/files/{id}.
 type fileInfo struct {
-	ID       string     `json:"id"`
-	Name     string     `json:"name"`
-	Size     int64      `json:"size"`
-	Format   string     `json:"format"`
-	Encoding string     `json:"encoding"`
-	Sheets   []string   `json:"sheets"`
-	Sheet    string     `json:"sheet"`
-	Headers  []string   `json:"headers"`
-	Mapping  mapping    `json:"mapping"`
-	Preview  [][]string `json:"preview"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	Format   string   `json:"format"`
+	Encoding string   `json:"encoding"`
+	Sheets   []string `json:"sheets"`
+	Sheet    string   `json:"sheet"`
+	Headers  []string `json:"headers"`
+	// HeaderRow is the row the header was found on; Notes say what the
+	// importer noticed (rows skipped above the header, the sheet chosen).
+	HeaderRow int        `json:"header_row"`
+	Notes     []string   `json:"notes"`
+	Mapping   mapping    `json:"mapping"`
+	Preview   [][]string `json:"preview"`
 	// MaxUpload is the server's upload limit, for the page to show.
 	MaxUpload int64 `json:"max_upload"`
 }
@@ -202,41 +203,49 @@ func (s *Server) fileDir(id string) string { return filepath.Join(s.uploads, id)
 
 func (s *Server) filePath(m *fileMeta) string { return filepath.Join(s.fileDir(m.ID), m.Name) }
 
-// inspect opens the upload with the importer and reports what it detected.
+// inspect opens the upload with the importer and reports what it detected:
+// the importer's own sheet choice, header row, mapping and encoding, and
+// its first rows as it reads them (no second parser here).
 func (s *Server) inspect(ctx context.Context, m *fileMeta, sheet string) (*fileInfo, error) {
 	path := s.filePath(m)
 	info := &fileInfo{ID: m.ID, Name: m.Name, Size: m.Size, Format: formatOf(m.Name), Sheets: []string{}, MaxUpload: s.cfg.MaxUpload}
-	// Rule 2: no dedupe set is needed to look at the header.
-	rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, KeepRepeats: true})
+	// Rule 2: no dedupe set is needed to look at the first rows.
+	rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, KeepRepeats: true, KeepCells: true})
 	if err != nil {
 		return nil, s.userError(m, err)
 	}
-	info.Headers = rd.Header()
-	cols := rd.Columns()
-	rd.Close()
+	defer rd.Close()
+	info.Headers, info.HeaderRow, info.Notes = rd.Header(), rd.HeaderRow(), rd.Notes()
 	if info.Headers == nil {
 		info.Headers = []string{}
 	}
+	if info.Notes == nil {
+		info.Notes = []string{}
+	}
+	cols := rd.Columns()
 	info.Mapping = mapping{Name: cols[importer.FieldName], Number: cols[importer.FieldNumber],
 		Remark: cols[importer.FieldRemark], AgentNumber: cols[importer.FieldAgentNumber]}
-	switch info.Format {
-	case "xlsx":
-		// phase 2: take from importer.Reader (Sheets, Sheet).
-		if info.Sheets, err = sheetList(path); err != nil {
-			return nil, s.userError(m, err)
-		}
-		info.Sheet = sheet
-		if info.Sheet == "" && len(info.Sheets) > 0 {
-			info.Sheet = info.Sheets[0]
-		}
-	default:
-		// phase 2: take from importer.Reader (the encoding it chose).
-		if info.Encoding, err = sniffEncoding(path); err != nil {
-			return nil, s.userError(m, err)
-		}
+	if sheets := rd.Sheets(); sheets != nil {
+		info.Sheets = sheets
 	}
-	if info.Preview, err = preview(ctx, path, sheet, len(info.Headers)); err != nil {
-		return nil, s.userError(m, err)
+	info.Sheet, info.Encoding = rd.Sheet(), rd.Encoding()
+	ncols := min(len(info.Headers), previewCols)
+	info.Preview = [][]string{}
+	for len(info.Preview) < previewRows {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, s.userError(m, err)
+		}
+		row := make([]string, ncols)
+		for i := range row {
+			if i < len(rec.Cells) {
+				row[i] = strings.TrimSpace(rec.Cells[i])
+			}
+		}
+		info.Preview = append(info.Preview, row)
 	}
 	return info, nil
 }
@@ -259,55 +268,6 @@ type renamedError struct {
 func (e *renamedError) Error() string { return e.msg }
 func (e *renamedError) Unwrap() error { return e.err }
 
-// preview reads the first data rows as the importer sees them, every
-// column's cell trimmed. The Reader yields only the four mapped fields, so
-// the columns are read three at a time through the name, remark and
-// agentNumber fields of a header-less reader (the number field points past
-// the last column). This keeps the preview exactly the importer's reading
-// (encoding, delimiter, XLSX cell types, limits) without a second parser.
-// phase 2: take the cells from importer.Reader if it comes to expose them.
-func preview(ctx context.Context, path, sheet string, ncols int) ([][]string, error) {
-	ncols = min(ncols, previewCols)
-	rows := [][]string{}
-	for first := 0; first < ncols; first += 3 {
-		rd, err := importer.Open(ctx, path, importer.Options{Sheet: sheet, NoHeader: true, KeepRepeats: true,
-			Map: map[importer.Field]string{
-				importer.FieldName:        strconv.Itoa(first + 1),
-				importer.FieldRemark:      strconv.Itoa(first + 2),
-				importer.FieldAgentNumber: strconv.Itoa(first + 3),
-				importer.FieldNumber:      "16384",
-			}})
-		if err != nil {
-			return nil, err
-		}
-		// The first non-blank row is the header.
-		// phase 2: skip to importer.Reader.HeaderRow() instead.
-		for i := -1; i < previewRows; i++ {
-			rec, err := rd.Next()
-			if err == io.EOF || errors.Is(err, importer.ErrEmptyFile) {
-				break
-			}
-			if err != nil {
-				rd.Close()
-				return nil, err
-			}
-			if i < 0 {
-				continue
-			}
-			if i == len(rows) {
-				rows = append(rows, make([]string, ncols))
-			}
-			for j, v := range []string{rec.Name, rec.Remark, rec.AgentNumber} {
-				if first+j < ncols {
-					rows[i][first+j] = v
-				}
-			}
-		}
-		rd.Close()
-	}
-	return rows, nil
-}
-
 // formatOf names the file's format by its extension, as the importer
 // reads it.
 func formatOf(name string) string {
@@ -318,124 +278,6 @@ func formatOf(name string) string {
 		return ext[1:]
 	default:
 		return strings.TrimPrefix(ext, ".")
-	}
-}
-
-// sniffEncoding tells the text encoding the importer detects: a BOM, else
-// valid UTF-8, else UTF-16 by its NUL bytes, else GB18030.
-// phase 2: take from importer.Reader.
-func sniffEncoding(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, buf)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return "", err
-	}
-	return encodingOf(buf[:n], n < len(buf)), nil
-}
-
-func encodingOf(b []byte, whole bool) string {
-	switch {
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		return "utf-8"
-	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return "utf-16le"
-	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return "utf-16be"
-	}
-	s := b
-	if !whole {
-		for i := 0; i < utf8.UTFMax && len(s) > 0 && !utf8.FullRune(s[max(0, len(s)-utf8.UTFMax):]); i++ {
-			s = s[:len(s)-1]
-		}
-	}
-	if utf8.Valid(s) && bytes.IndexByte(s, 0) < 0 {
-		return "utf-8"
-	}
-	var even, odd int
-	for i, c := range b {
-		if c == 0 {
-			if i%2 == 0 {
-				even++
-			} else {
-				odd++
-			}
-		}
-	}
-	half := len(b) / 2
-	switch {
-	case half > 0 && odd*10 > half*3 && even*20 < half:
-		return "utf-16le"
-	case half > 0 && even*10 > half*3 && odd*20 < half:
-		return "utf-16be"
-	}
-	return "gb18030"
-}
-
-// sheetList names the visible sheets of a workbook in order, from its
-// xl/workbook.xml (read with a bound: the importer has already checked the
-// package). phase 2: take from importer.Reader.Sheets().
-func sheetList(path string) ([]string, error) {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w: %v", path, importer.ErrCorruptFile, err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if !strings.EqualFold(f.Name, "xl/workbook.xml") {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w: %v", path, importer.ErrCorruptFile, err)
-		}
-		defer rc.Close()
-		names, err := parseSheetList(io.LimitReader(rc, 8<<20))
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w: workbook.xml: %v", path, importer.ErrCorruptFile, err)
-		}
-		return names, nil
-	}
-	return []string{}, nil
-}
-
-// parseSheetList reads the <sheet name=… state=…> elements of a
-// workbook.xml and returns the names of those not hidden.
-func parseSheetList(r io.Reader) ([]string, error) {
-	dec := xml.NewDecoder(r)
-	dec.Strict = false
-	names := []string{}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return names, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		el, ok := tok.(xml.StartElement)
-		if !ok || el.Name.Local != "sheet" {
-			continue
-		}
-		var name, state string
-		for _, a := range el.Attr {
-			switch a.Name.Local {
-			case "name":
-				name = a.Value
-			case "state":
-				state = a.Value
-			}
-		}
-		if name != "" && state != "hidden" && state != "veryHidden" {
-			names = append(names, name)
-		}
-		if len(names) > 1000 {
-			return nil, errors.New("more than 1000 sheets")
-		}
 	}
 }
 
