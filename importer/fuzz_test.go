@@ -214,3 +214,27 @@ func shellUnquote(s string) (string, bool) {
 	}
 	return b.String(), true
 }
+
+// FuzzParseMap: --map never panics, and every field it returns is one of
+// the four with a non-empty header.
+func FuzzParseMap(f *testing.F) {
+	for _, s := range []string{"number=联系方式,name=客户", "number=手机号(必填)", "number=3", "name=,number=x", "bogus=1", "number=a=b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMap(s)
+		if err != nil {
+			return
+		}
+		for field, header := range m {
+			switch field {
+			case FieldName, FieldNumber, FieldRemark, FieldAgentNumber:
+			default:
+				t.Fatalf("%q gave field %q", s, field)
+			}
+			if header == "" {
+				t.Fatalf("%q gave an empty header for %s", s, field)
+			}
+		}
+	})
+}

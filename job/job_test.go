@@ -90,3 +90,23 @@ func TestFileWarnsAboutUnknownAndDisabledAgents(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseLimit(f *testing.F) {
+	for _, s := range []string{"", "50", "5%", "0.5%", "100%", "-1", "101%", "NaN%", " 7 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := job.ParseLimit(s)
+		if err != nil {
+			return
+		}
+		// A limit never refuses a file without invalid rows, and one that
+		// is off refuses nothing.
+		if l.Exceeded(0, 100) {
+			t.Fatalf("%q refuses a file with no invalid row", s)
+		}
+		if !l.Set() && l.Exceeded(100, 100) {
+			t.Fatalf("an unset limit %q refused a file", s)
+		}
+	})
+}
