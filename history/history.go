@@ -94,6 +94,11 @@ type Entry struct {
 	// Summary is the run's `import --json` line, kept whole so the web API
 	// can return every key of it.
 	Summary json.RawMessage `json:"summary,omitempty"`
+
+	// RolledBackAt is when the import was taken back (zero: it was not),
+	// and RolledBackDeleted how many numbers that deleted.
+	RolledBackAt      time.Time `json:"rolled_back_at,omitzero"`
+	RolledBackDeleted int       `json:"rolled_back_deleted,omitempty"`
 }
 
 // Paths are the files that belong to an import, as UpdatePaths sets them.
@@ -227,6 +232,17 @@ func (s *Store) Finish(ctx context.Context, id int64, e Entry) error {
 	return mustAffect(res, id)
 }
 
+// MarkRolledBack records that import id was taken back at at, deleting
+// deleted numbers.
+func (s *Store) MarkRolledBack(ctx context.Context, id int64, deleted int, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE imports SET rolled_back_at = ?, rolled_back_deleted = ? WHERE id = ?`,
+		formatTime(at), deleted, id)
+	if err != nil {
+		return fmt.Errorf("history: record the rollback of import #%d: %w", id, err)
+	}
+	return mustAffect(res, id)
+}
+
 // UpdatePaths replaces the paths recorded for import id, e.g. when a new run
 // renames an earlier report, meta and journal aside. Every field of p is
 // written, an empty one as "none".
@@ -316,7 +332,7 @@ const columns = `id, kind, state, file, file_name, sha256, task_id, task_name, r
 	report, meta, journal, attention,
 	rows, valid, imported, invalid, duplicate, failed, unconfirmed, skipped,
 	number_total_before, number_total_after, exit_code, error, source,
-	started_at, finished_at, summary`
+	started_at, finished_at, summary, rolled_back_at, rolled_back_deleted`
 
 func (s *Store) query(ctx context.Context, clause string, args ...any) ([]Entry, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+columns+" FROM imports "+clause, args...)
@@ -330,13 +346,13 @@ func (s *Store) query(ctx context.Context, clause string, args ...any) ([]Entry,
 			e                 Entry
 			before, after     sql.NullInt64
 			started, finished sql.NullString
-			summary           sql.NullString
+			summary, rolled   sql.NullString
 		)
 		if err := rows.Scan(&e.ID, &e.Kind, &e.State, &e.File, &e.FileName, &e.SHA256, &e.TaskID, &e.TaskName, &e.Rule, &e.AppKey,
 			&e.Report, &e.Meta, &e.Journal, &e.Attention,
 			&e.Rows, &e.Valid, &e.Imported, &e.Invalid, &e.Duplicate, &e.Failed, &e.Unconfirmed, &e.Skipped,
 			&before, &after, &e.ExitCode, &e.Error, &e.Source,
-			&started, &finished, &summary); err != nil {
+			&started, &finished, &summary, &rolled, &e.RolledBackDeleted); err != nil {
 			return nil, err
 		}
 		e.NumberTotalBefore = intPtr(before)
@@ -349,6 +365,9 @@ func (s *Store) query(ctx context.Context, clause string, args ...any) ([]Entry,
 		}
 		if summary.Valid && summary.String != "" {
 			e.Summary = json.RawMessage(summary.String)
+		}
+		if e.RolledBackAt, err = parseTime(rolled); err != nil {
+			return nil, fmt.Errorf("import #%d: rolled_back_at: %w", e.ID, err)
 		}
 		out = append(out, e)
 	}
@@ -399,4 +418,21 @@ func intPtr(n sql.NullInt64) *int {
 	}
 	v := int(n.Int64)
 	return &v
+}
+
+// PathOf is p as the history records paths: absolute, with its folder's
+// symbolic links resolved, so that every front end names a file the same
+// way ("" stays "").
+func PathOf(p string) string {
+	if p == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }

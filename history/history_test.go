@@ -339,8 +339,8 @@ func TestReopenKeepsEntriesAndSchema(t *testing.T) {
 	if err := rawDB(t, dir).QueryRow("SELECT COUNT(*) FROM schema_version").Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 1 {
-		t.Fatalf("schema_version has %d rows after reopening, want 1", versions)
+	if versions != 2 { // one row per migration step, applied once
+		t.Fatalf("schema_version has %d rows after reopening, want 2", versions)
 	}
 	st, err := os.Stat(filepath.Join(dir, history.FileName))
 	if err != nil {
@@ -430,4 +430,38 @@ func rawDB(t *testing.T, dir string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// A history written by the first version of the schema opens, keeps its
+// entries, and can record a rollback.
+func TestMarkRolledBackAfterMigratingAVersion1History(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir)
+	id := begin(t, s, entry(0, "a.csv", "h", "T1"))
+	s.Close()
+	// Take the database back to version 1, as an older m7import left it.
+	db := rawDB(t, dir)
+	for _, q := range []string{
+		"ALTER TABLE imports DROP COLUMN rolled_back_at",
+		"ALTER TABLE imports DROP COLUMN rolled_back_deleted",
+		"DELETE FROM schema_version WHERE version = 2",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s = open(t, dir)
+	at := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	if err := s.MarkRolledBack(ctx, id, 42, at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, id)
+	if err != nil || !got.RolledBackAt.Equal(at) || got.RolledBackDeleted != 42 || got.SHA256 != "h" {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	if err := s.MarkRolledBack(ctx, id+100, 1, at); !errors.Is(err, history.ErrNotFound) {
+		t.Fatalf("an unknown id: %v", err)
+	}
 }

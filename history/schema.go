@@ -47,6 +47,9 @@ func migrations() []string {
 		CREATE INDEX imports_by_report ON imports (report);
 		CREATE INDEX imports_by_start ON imports (started_at, id);
 		CREATE INDEX imports_by_task ON imports (task_id, started_at);`,
+		// 2: when an import was taken back, and how many numbers that deleted.
+		`ALTER TABLE imports ADD COLUMN rolled_back_at TEXT;
+		ALTER TABLE imports ADD COLUMN rolled_back_deleted INTEGER NOT NULL DEFAULT 0;`,
 	}
 }
 

@@ -54,7 +54,7 @@ func (r *fileRun) checkContent(ctx context.Context, sha string) error {
 	if err != nil {
 		return fmt.Errorf("%s: read the import history: %w", r.input, err)
 	}
-	report := absPath(r.report)
+	report := history.PathOf(r.report)
 	var others []history.Entry
 	for _, e := range earlier {
 		if o.Resume && e.Report == report {
@@ -116,16 +116,16 @@ func (r *fileRun) renameAside(ctx context.Context, finished time.Time) error {
 	if r.opts.History == nil {
 		return nil
 	}
-	e, err := r.opts.History.ByReport(ctx, absPath(r.report))
+	e, err := r.opts.History.ByReport(ctx, history.PathOf(r.report))
 	if errors.Is(err, history.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read the import history: %w", err)
 	}
-	p := history.Paths{Report: absPath(to), Meta: absPath(journal.MetaPath(to)), Journal: absPath(journal.Path(to))}
+	p := history.Paths{Report: history.PathOf(to), Meta: history.PathOf(journal.MetaPath(to)), Journal: history.PathOf(journal.Path(to))}
 	if len(moves) > 3 {
-		p.Attention = absPath(moves[3][1])
+		p.Attention = history.PathOf(moves[3][1])
 	}
 	return r.opts.History.UpdatePaths(ctx, e.ID, p)
 }
@@ -137,7 +137,7 @@ func (r *fileRun) begin(ctx context.Context, sha string, before int, started tim
 	if o.History == nil {
 		return nil
 	}
-	report := absPath(r.report)
+	report := history.PathOf(r.report)
 	if o.Resume {
 		if e, err := o.History.ByReport(ctx, report); err == nil && e.SHA256 == sha && e.TaskID == r.task.TaskID {
 			r.historyID = e.ID
@@ -146,9 +146,9 @@ func (r *fileRun) begin(ctx context.Context, sha string, before int, started tim
 	}
 	b := before
 	id, err := o.History.Begin(ctx, history.Entry{
-		File: absPath(r.input), SHA256: sha, TaskID: r.task.TaskID, TaskName: r.task.TaskName, Rule: int(o.Rule),
-		AppKey: o.AppKey, Report: report, Meta: absPath(journal.MetaPath(r.report)), Journal: absPath(journal.Path(r.report)),
-		Attention: absPath(o.Attention), NumberTotalBefore: &b, Source: o.Source, StartedAt: started,
+		File: history.PathOf(r.input), SHA256: sha, TaskID: r.task.TaskID, TaskName: r.task.TaskName, Rule: int(o.Rule),
+		AppKey: o.AppKey, Report: report, Meta: history.PathOf(journal.MetaPath(r.report)), Journal: history.PathOf(journal.Path(r.report)),
+		Attention: history.PathOf(o.Attention), NumberTotalBefore: &b, Source: o.Source, StartedAt: started,
 	})
 	if err != nil {
 		return err
@@ -180,20 +180,4 @@ func (r *fileRun) finish(ctx context.Context, sum Summary, err error) {
 	if ferr := o.History.Finish(context.WithoutCancel(ctx), r.historyID, e); ferr != nil {
 		r.warn(fmt.Sprintf("could not record the import in the history %s: %v", o.History.Path(), ferr))
 	}
-}
-
-// absPath is p made absolute with its folder's links resolved, as the
-// history records paths ("" stays "").
-func absPath(p string) string {
-	if p == "" {
-		return ""
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		return filepath.Join(dir, filepath.Base(abs))
-	}
-	return abs
 }

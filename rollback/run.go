@@ -8,6 +8,7 @@ import (
 
 	"github.com/m7import/m7import/api"
 	"github.com/m7import/m7import/deleter"
+	"github.com/m7import/m7import/history"
 	"github.com/m7import/m7import/journal"
 	"github.com/m7import/m7import/reports"
 	"github.com/m7import/m7import/tasklock"
@@ -56,6 +57,11 @@ type Options struct {
 	Warn func(string)
 	// Progress, when set, gets the counts after each number.
 	Progress func(deleter.Counts)
+	// History, when set, records that the import was taken back (when
+	// every number was deleted) in the entry of its report.
+	History *history.Store
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Preview is what a rollback is about to do, for a confirmation.
@@ -167,6 +173,19 @@ func Run(ctx context.Context, c *api.Client, d *deleter.Deleter, report string, 
 	if t, err := tasks.ByID(actx, c, task.TaskID); err == nil {
 		n := t.NumberTotal
 		sum.NumberTotalAfter = &n
+	}
+	if res := sum.Result; o.History != nil && res.Stopped == nil && res.Failed+res.Skipped == 0 {
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		e, err := o.History.ByReport(actx, history.PathOf(report))
+		if err == nil {
+			err = o.History.MarkRolledBack(actx, e.ID, res.Deleted, now())
+		}
+		if err != nil && !errors.Is(err, history.ErrNotFound) && o.Warn != nil {
+			o.Warn(fmt.Sprintf("could not record the rollback in the history: %v", err))
+		}
 	}
 	return sum, nil
 }

@@ -67,7 +67,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum, err := rollback.Run(s.imports.ctx, c, d, rec.Report, rollback.Options{
-		Force: req.Force, ReportPath: path, ReportFormat: format,
+		Force: req.Force, ReportPath: path, ReportFormat: format, History: s.history, Now: s.cfg.Now,
 		LockDir: s.cfg.DataDir, AppKey: s.cfg.AppKey, LockWait: 0, Command: "m7import serve: rollback of " + rec.File,
 		Timeout: o.Timeout,
 	})
@@ -94,8 +94,8 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 }
 
 // markRolledBack remembers a rollback in the import's record (for an
-// import of another front end, in a record of its own).
-// The history has no field for it yet.
+// import of another front end, in a record of its own); rollback.Run also
+// records it in the shared history.
 func (s *Server) markRolledBack(rec *importRecord, deleted int, done bool) error {
 	s.imports.records.Lock()
 	defer s.imports.records.Unlock()

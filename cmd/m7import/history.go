@@ -161,10 +161,14 @@ func taskLabel(e history.Entry) string {
 // stateLabel is how an import ended, with its exit status when not 0:
 // "done", "done (exit 3)", "failed (exit 1)", "running".
 func stateLabel(e history.Entry) string {
+	label := string(e.State)
 	if e.ExitCode != 0 && e.State != history.StateRunning {
-		return fmt.Sprintf("%s (exit %d)", e.State, e.ExitCode)
+		label = fmt.Sprintf("%s (exit %d)", e.State, e.ExitCode)
 	}
-	return string(e.State)
+	if !e.RolledBackAt.IsZero() {
+		label += ", rolled back"
+	}
+	return label
 }
 
 // writeHistoryEntry writes one entry as "name: value" lines.

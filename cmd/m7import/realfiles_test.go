@@ -33,6 +33,11 @@ func TestValidateAfterImportKeepsTheImportsRecord(t *testing.T) {
 	if r.code != exitOK || len(e.held(task)) != 0 {
 		t.Fatalf("rollback after validate: exit %d, %d numbers left: %s", r.code, len(e.held(task)), r.stder)
 	}
+	// The history says so.
+	r = e.run(t, context.Background(), "history")
+	if !strings.Contains(r.stdout+r.stder, "rolled back") {
+		t.Fatalf("history does not show the rollback:\n%s%s", r.stdout, r.stder)
+	}
 }
 
 // Importing an edited file under the same name keeps the first import's

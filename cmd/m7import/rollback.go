@@ -130,8 +130,14 @@ func runRollback(ctx context.Context, o *rollbackOptions, io stdio) (err error) 
 			}
 		}()
 	}
+	hist, err := history.Open(ctx, lockDir)
+	if err != nil {
+		return err
+	}
+	defer hist.Close()
 	progress, done := progressLine(io)
 	res, err := rollback.Run(ctx, c, d, o.report, rollback.Options{
+		History:            hist,
 		IncludeUnconfirmed: o.includeUnconfirmed, Force: o.force, ReportPath: reportPath, ReportFormat: format,
 		LockDir: lockDir, AppKey: cfg.AppKey, LockWait: tasklock.CLIWait, Command: "m7import rollback " + filepath.Base(o.report),
 		Timeout: o.api.timeout, Progress: progress,
