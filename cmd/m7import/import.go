@@ -139,7 +139,7 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 		o.dryRun = true
 		// --secret is refused with a clear message, as everywhere, and
 		// not listed.
-		fs = newFlagSet("validate", validateUsage, io.Err, readFlags, reportFlags, flagGroup{"", []string{"secret"}})
+		fs = newFlagSet("validate", validateUsage, io.Err, flagGroup{"Duplicates", []string{"rule"}}, readFlags, reportFlags, flagGroup{"", []string{"secret"}})
 		fs.StringVar(&o.api.secretFlag, "secret", "", "not accepted: validate needs no secret")
 	} else {
 		fs = newFlagSet("import", importUsage, io.Err, importFlagGroups()...)
@@ -157,6 +157,9 @@ func parseImportFlags(args []string, io stdio, validate bool) (*importOptions, e
 // registerRead adds the flags that say how a file is read, checked and
 // reported: import, validate and inbox share them.
 func (o *importOptions) registerRead(fs *flag.FlagSet, validate bool) {
+	// The rule decides whether repeats within the file are duplicates, so
+	// a check reads with it exactly as the import would.
+	fs.IntVar(&o.rule, "rule", 1, "dedupe rule: 0 against all tasks, 1 against this task, 2 none (repeats within the file are duplicates under 0 and 1)")
 	fs.StringVar(&o.lang, "lang", "", "language of reasons, progress and summaries: zh or en (default: from LC_ALL, LC_MESSAGES or LANG; statuses stay English)")
 	defaultReport := "NAME.results.csv"
 	if validate {
@@ -194,7 +197,6 @@ func (o *importOptions) registerImport(fs *flag.FlagSet) {
 	fs.Var(&o.queues, "queues", "with --create-task: skill-group numbers of the new task, comma-separated")
 	fs.StringVar(&o.creator, "creator", "", "with --create-task: agent number of the task's creator")
 	fs.StringVar(&o.descr, "description", "", "with --create-task: the task's description")
-	fs.IntVar(&o.rule, "rule", 1, "dedupe rule: 0 against all tasks, 1 against this task, 2 none")
 	fs.StringVar(&o.operator, "operator", "", "agent number recorded as the importer (the request's agentNumber)")
 	fs.IntVar(&o.batchSize, "batch-size", chunker.MaxSize, "rows per import call, at most 2000")
 	fs.Float64Var(&o.rate, "rate", 5, "import calls per second at most (0: no limit)")

@@ -144,3 +144,22 @@ func TestAttentionFileRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// validate reads with the dedupe rule the import will use: under rule 2
+// repeats within the file are not duplicates.
+func TestValidateTakesTheRule(t *testing.T) {
+	e := newTestEnv(t, sim.Config{})
+	rows := validRows(3)
+	rows = append(rows, rows[0])
+	in := e.leads(t, "r.csv", rows)
+	for rule, dups := range map[string]int{"1": 1, "2": 0} {
+		r := e.run(t, context.Background(), "validate", in, "--rule", rule, "--json")
+		var sum map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimSpace(r.stdout)), &sum); err != nil || r.code != exitOK {
+			t.Fatalf("rule %s: exit %d %v: %s", rule, r.code, err, r.stder)
+		}
+		if sum["duplicate"] != float64(dups) {
+			t.Fatalf("rule %s: %v duplicates, want %d", rule, sum["duplicate"], dups)
+		}
+	}
+}
