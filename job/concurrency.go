@@ -31,7 +31,6 @@ type autoInFlight struct {
 	mu      sync.Mutex
 	latency time.Duration // moving average; 0 until the first call
 	warned  bool
-	wake    func()
 }
 
 // startInFlight is how many batches go before any latency is known.
@@ -49,13 +48,12 @@ func (a *autoInFlight) observe(d time.Duration) {
 	if warn {
 		a.warned = true
 	}
-	lat, wake := a.latency, a.wake
+	lat := a.latency
 	a.mu.Unlock()
+	// The slots' waiters see a new limit when the batch that observed it
+	// frees its slot, right after this.
 	if warn {
 		a.warn(formatRateWarning(a.rate, lat, a.limit))
-	}
-	if wake != nil {
-		wake()
 	}
 }
 

@@ -120,6 +120,3 @@ func (p *slots) release(i int, alone bool) {
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }
-
-// wake re-checks the waiters after the limit changed.
-func (p *slots) wake() { p.cond.Broadcast() }
