@@ -170,7 +170,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 	}
 	o.Read.KeepRepeats = !o.Rule.DedupesInFile()
 	start := o.Now()
-	sum = Summary{File: input, Rule: o.Rule, DryRun: o.DryRun, Report: o.Report, StartedAt: start}
+	// Report is set once the report is written: a summary never names a
+	// report that does not exist.
+	sum = Summary{File: input, Rule: o.Rule, DryRun: o.DryRun, StartedAt: start}
 	r := &fileRun{opts: o, client: client, input: input, report: o.Report}
 	defer func() {
 		sum.FinishedAt = o.Now()
@@ -348,13 +350,13 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		sum.Attention = o.Attention
 	}
 	if err := rep.Commit(); err != nil {
-		sum.Report = ""
 		if led != nil {
 			return sum, WithHint(fmt.Errorf("%w; the journal %s keeps the record of what was sent", err, journal.Path(r.report)),
 				"free space (or fix the folder), then run the same command with --resume to write the report")
 		}
 		return sum, err
 	}
+	sum.Report = o.Report
 
 	if led != nil && res.Stopped == nil && runErr == nil {
 		if err := led.Complete(); err != nil {
