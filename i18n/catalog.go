@@ -18,8 +18,6 @@ const (
 	SummaryBatches
 	// SummaryTaskTotal: "; task %s numbers %d → %d (%+d)" (task id, before, after, added).
 	SummaryTaskTotal
-	// SummaryServerKept: " — the server kept %d of %d imported rows (it drops numbers it already holds under rule %d)".
-	SummaryServerKept
 	// SummaryReport: "  report: %s".
 	SummaryReport
 	// SummarySentThisRun: "  this run sent %d rows (a resume sends only what the earlier run did not)".
@@ -28,8 +26,12 @@ const (
 	SummaryKeptThisRun
 	// SummarySettled: "  %d batches whose reply was lost were confirmed from the task's count".
 	SummarySettled
-	// ProgressLine: "%s: %d rows read, %d of %d valid rows done" (file, read, done, valid).
-	ProgressLine
+	// ProgressChecked: "%s: %d rows read, %d valid so far" (file, read, valid), a check's log line.
+	ProgressChecked
+	// ProgressOfTotal: "%s: %d of %d valid rows done (%d%%)" (file, done, total, percent).
+	ProgressOfTotal
+	// ProgressSoFar: "%s: %d rows read, %d valid so far, %d of them done" (file, read, valid, done).
+	ProgressSoFar
 	// ProgressSending: "sending %s" (file), the progress bar's description.
 	ProgressSending
 	// ProgressChecking: "checking %s" (file), the bar's description in a dry run.
@@ -57,12 +59,13 @@ var catalog = [numKeys]struct{ en, zh string }{
 	SummaryCheck:       {"%s: %d rows read, %d valid, %d invalid, %d duplicate", "%s：读取 %d 行，有效 %d，无效 %d，重复 %d"},
 	SummaryBatches:     {"  %d batches, %d retries, %s", "  %d 个批次，重试 %d 次，用时 %s"},
 	SummaryTaskTotal:   {"; task %s numbers %d → %d (%+d)", "；任务 %s 号码数 %d → %d（%+d）"},
-	SummaryServerKept:  {" — the server kept %d of %d imported rows (it drops numbers it already holds under rule %d)", " —— 服务器保留了 %d 行（共导入 %d 行；按规则 %d 会丢弃已有的号码）"},
 	SummaryReport:      {"  report: %s", "  报告：%s"},
 	SummarySentThisRun: {"  this run sent %d rows (a resume sends only what the earlier run did not)", "  本次运行发送了 %d 行（继续运行只发送上次未发送的行）"},
 	SummaryKeptThisRun: {"  the server kept %d of the %d rows this run sent (it drops numbers the task already holds)", "  服务器保留了本次发送的 %[2]d 行中的 %[1]d 行（任务中已有的号码会被丢弃）"},
 	SummarySettled:     {"  %d batches whose reply was lost were confirmed from the task's count", "  %d 个批次的回复丢失，已根据任务的号码数确认导入"},
-	ProgressLine:       {"%s: %d rows read, %d of %d valid rows done", "%s：已读取 %d 行，有效行已完成 %d / %d"},
+	ProgressChecked:    {"%s: %d rows read, %d valid so far", "%s：已读取 %d 行，其中有效 %d 行"},
+	ProgressOfTotal:    {"%s: %d of %d valid rows done (%d%%)", "%s：有效行已完成 %d / %d（%d%%）"},
+	ProgressSoFar:      {"%s: %d rows read, %d valid so far, %d of them done", "%s：已读取 %d 行，其中有效 %d 行，已完成 %d 行"},
 	ProgressSending:    {"sending %s", "正在发送 %s"},
 	ProgressChecking:   {"checking %s", "正在检查 %s"},
 	ProgressRows:       {"rows", "行"},

@@ -117,13 +117,13 @@ func (p *progressView) update(s pipeline.Progress) {
 
 // line is the log line of counts c.
 func (p *progressView) line(c pipeline.Progress) string {
-	if p.dryRun {
-		return fmt.Sprintf("%s: %d rows read, %d valid so far", p.name, c.Read, c.Valid)
+	switch {
+	case p.dryRun:
+		return i18n.T(p.lang, i18n.ProgressChecked, p.name, c.Read, c.Valid)
+	case c.Total > 0:
+		return i18n.T(p.lang, i18n.ProgressOfTotal, p.name, c.Done, c.Total, c.Done*100/c.Total)
 	}
-	if c.Total > 0 {
-		return fmt.Sprintf("%s: %d of %d valid rows done (%d%%)", p.name, c.Done, c.Total, c.Done*100/c.Total)
-	}
-	return fmt.Sprintf("%s: %d rows read, %d valid so far, %d of them done", p.name, c.Read, c.Valid, c.Done)
+	return i18n.T(p.lang, i18n.ProgressSoFar, p.name, c.Read, c.Valid, c.Done)
 }
 
 // finish removes the bar before the summary is printed.
