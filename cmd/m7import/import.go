@@ -409,7 +409,7 @@ func (r *importRun) jobOptions() job.Options {
 		CheckAgents: r.o.checkAgents, Resume: r.o.resume, ResendUnconfirmed: r.o.resendUnconfirmed, Force: r.o.force,
 		History: r.history, Source: history.SourceCLI, AppKey: r.appKey, LockDir: r.dataDir,
 		LockWait: tasklock.CLIWait,
-		Warn:     func(s string) { fmt.Fprintln(r.io.Err, i18n.T(r.lang, i18n.Warning, s)) },
+		Warn:     func(s string) { fmt.Fprintln(r.io.Err, i18n.T(r.lang, i18n.Warning, i18n.Notice(r.lang, s))) },
 		Notice:   r.notice,
 	}
 }
@@ -477,7 +477,7 @@ func attentionName(input string) string {
 
 func (r *importRun) notice(s string) {
 	if !r.o.quiet {
-		fmt.Fprintln(r.io.Err, s)
+		fmt.Fprintln(r.io.Err, i18n.Notice(r.lang, s))
 	}
 }
 

@@ -27,7 +27,7 @@ func TestChineseLocale(t *testing.T) {
 			rows = append(rows, []string{"坏号码", "1380013800A", "", ""})
 			in := e.leads(t, "a.csv", rows)
 			r := e.run(t, context.Background(), append([]string{"import", in, "--task-id", task, "--rate", "0"}, tt.args...)...)
-			if r.code != exitOK || !strings.Contains(r.stder, "读取 4 行：已导入 3，无效 1") {
+			if r.code != exitOK || !strings.Contains(r.stder, "读取 4 行：已导入 3，无效 1") || !strings.Contains(r.stder, "号码 ← 手机号码") {
 				t.Fatalf("exit %d, summary not in Chinese:\n%s", r.code, r.stder)
 			}
 			recs := readReport(t, strings.TrimSuffix(in, ".csv")+".results.csv")
