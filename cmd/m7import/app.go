@@ -67,7 +67,7 @@ Usage:
   m7import inbox DIR --task-id ID [flags]       import every new file in a folder, once (nightly jobs)
   m7import task create|update|list [flags]      manage dial-out tasks
   m7import numbers delete --task-id ID [flags]  delete numbers from a task
-  m7import rollback REPORT                      take back an import
+  m7import rollback REPORT|ID                   take back an import (a report or a history id)
   m7import history [--json] [show ID]           list the imports made on this machine
   m7import sim [--addr 127.0.0.1:8907]          run the built-in 7moor simulator
   m7import demo                                 import a sample into the simulator
@@ -79,12 +79,16 @@ Configuration (flags win over the environment):
   M7_SECRET        secret key (never accepted as a flag)
   M7_SECRET_FILE   file holding the secret key (--secret-file)
   M7_BASE_URL      API base URL (--base-url), default http://v7openapi.7moor.com
+  M7_DATA_DIR      the import history and the per-task locks (--data-dir), default
+                   $XDG_DATA_HOME/m7import or ~/.local/share/m7import
+  LANG, LC_ALL     zh_* for Chinese reasons, progress and summaries (--lang zh|en)
 
 Exit codes:
   0  every valid row imported (dry run: the file was read)
   1  the run could not start or was stopped (unreadable file, auth refused, no such task, Ctrl-C)
   2  usage error
-  3  finished, but some rows are failed, unconfirmed or skipped
+  3  finished, but some rows are failed, unconfirmed or skipped, or under rule 2
+     the task grew by another amount than was imported; validate: no row is valid
   4  refused by --max-invalid: nothing was sent
 `
 
