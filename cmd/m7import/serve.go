@@ -145,6 +145,13 @@ func runServe(ctx context.Context, o *serveOptions, io stdio, ready func(url str
 				return err
 			}
 		}
+		// A sample to drop on the page: the repository's, or the same
+		// sample written into the data folder when run elsewhere.
+		sample, err := demoInput("", o.dataDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Err, "demo: a sample file to drop on the page: %s\n", sample)
 	}
 	dataDir, err := datadir.Resolve(io.Getenv, o.dataDir)
 	if err != nil {
@@ -218,7 +225,7 @@ func startDemoSim(ctx context.Context, io stdio) (stop func(), env map[string]st
 	done := make(chan struct{})
 	go func() { serve(sctx, ln, srv); close(done) }()
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(io.Err, "demo: simulator on %s with the task \"m7import demo\"; sample file: %s\n", base, demoSample)
+	fmt.Fprintf(io.Err, "demo: simulator on %s with the task \"m7import demo\"\n", base)
 	return func() { cancel(); <-done },
 		map[string]string{"M7_APPKEY": sim.DevAppKey, "M7_SECRET": sim.DevSecret, "M7_SECRET_FILE": "", "M7_BASE_URL": base}, nil
 }
