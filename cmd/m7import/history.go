@@ -162,6 +162,11 @@ func taskLabel(e history.Entry) string {
 // "done", "done (exit 3)", "failed (exit 1)", "running".
 func stateLabel(e history.Entry) string {
 	label := string(e.State)
+	if e.State == history.StateRunning {
+		// A run killed with SIGKILL cannot say it stopped: --resume with
+		// its report finishes it.
+		label = "running or interrupted"
+	}
 	if e.ExitCode != 0 && e.State != history.StateRunning {
 		label = fmt.Sprintf("%s (exit %d)", e.State, e.ExitCode)
 	}
