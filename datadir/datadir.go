@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 )
 
@@ -28,7 +29,7 @@ var ErrNotWritable = errors.New("data directory is not writable")
 //
 // getenv is os.Getenv in production and a map lookup in tests.
 func Resolve(getenv func(string) string, flagValue string) (string, error) {
-	dir, from, err := choose(getenv, flagValue)
+	dir, from, err := choose(getenv, flagValue, accountHome)
 	if err != nil {
 		return "", err
 	}
@@ -63,7 +64,7 @@ func Resolve(getenv func(string) string, flagValue string) (string, error) {
 
 // choose picks the configured folder and says where it came from, for
 // error messages.
-func choose(getenv func(string) string, flagValue string) (dir, from string, err error) {
+func choose(getenv func(string) string, flagValue string, home func() string) (dir, from string, err error) {
 	if flagValue != "" {
 		return flagValue, "--data-dir", nil
 	}
@@ -76,6 +77,11 @@ func choose(getenv func(string) string, flagValue string) (dir, from string, err
 	if v := getenv("HOME"); v != "" {
 		return filepath.Join(v, ".local", "share", "m7import"), "HOME", nil
 	}
+	// A service started without HOME (a systemd unit without User=, some
+	// containers) still has an account with a home directory.
+	if v := home(); v != "" {
+		return filepath.Join(v, ".local", "share", "m7import"), "the account's home directory", nil
+	}
 	return "", "", fmt.Errorf("%w: no data directory: neither HOME nor XDG_DATA_HOME is set; set %s or --data-dir to a writable folder",
 		ErrNotWritable, EnvVar)
 }
@@ -83,4 +89,14 @@ func choose(getenv func(string) string, flagValue string) (dir, from string, err
 func notWritable(dir, from string, cause error) error {
 	return fmt.Errorf("%w: %s (from %s): %v; set %s or --data-dir to a writable folder",
 		ErrNotWritable, dir, from, cause, EnvVar)
+}
+
+// accountHome is the home directory of the account the process runs as,
+// from the system's user database ("" when it has none).
+func accountHome() string {
+	u, err := user.Current()
+	if err != nil || !filepath.IsAbs(u.HomeDir) {
+		return ""
+	}
+	return u.HomeDir
 }
