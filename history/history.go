@@ -419,20 +419,3 @@ func intPtr(n sql.NullInt64) *int {
 	v := int(n.Int64)
 	return &v
 }
-
-// PathOf is p as the history records paths: absolute, with its folder's
-// symbolic links resolved, so that every front end names a file the same
-// way ("" stays "").
-func PathOf(p string) string {
-	if p == "" {
-		return ""
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		return filepath.Join(dir, filepath.Base(abs))
-	}
-	return abs
-}

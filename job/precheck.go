@@ -26,6 +26,7 @@ type agentUse struct{ rows, first int }
 
 // readAhead makes the pre-check pass over input.
 func readAhead(ctx context.Context, input string, opts importer.Options) (*precheck, error) {
+	opts.KeepCells = false // only the import pass writes the attention file
 	rd, err := importer.Open(ctx, input, opts)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/m7import/m7import/history"
 	"github.com/m7import/m7import/journal"
+	"github.com/m7import/m7import/reports"
 	"github.com/m7import/m7import/tasklock"
 )
 
@@ -54,7 +55,7 @@ func (r *fileRun) checkContent(ctx context.Context, sha string) error {
 	if err != nil {
 		return fmt.Errorf("%s: read the import history: %w", r.input, err)
 	}
-	report := history.PathOf(r.report)
+	report := reports.Canonical(r.report)
 	var others []history.Entry
 	for _, e := range earlier {
 		if o.Resume && e.Report == report {
@@ -116,16 +117,16 @@ func (r *fileRun) renameAside(ctx context.Context, finished time.Time) error {
 	if r.opts.History == nil {
 		return nil
 	}
-	e, err := r.opts.History.ByReport(ctx, history.PathOf(r.report))
+	e, err := r.opts.History.ByReport(ctx, reports.Canonical(r.report))
 	if errors.Is(err, history.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read the import history: %w", err)
 	}
-	p := history.Paths{Report: history.PathOf(to), Meta: history.PathOf(journal.MetaPath(to)), Journal: history.PathOf(journal.Path(to))}
+	p := history.Paths{Report: reports.Canonical(to), Meta: reports.Canonical(journal.MetaPath(to)), Journal: reports.Canonical(journal.Path(to))}
 	if len(moves) > 3 {
-		p.Attention = history.PathOf(moves[3][1])
+		p.Attention = reports.Canonical(moves[3][1])
 	}
 	return r.opts.History.UpdatePaths(ctx, e.ID, p)
 }
@@ -137,7 +138,7 @@ func (r *fileRun) begin(ctx context.Context, sha string, before int, started tim
 	if o.History == nil {
 		return nil
 	}
-	report := history.PathOf(r.report)
+	report := reports.Canonical(r.report)
 	if o.Resume {
 		if e, err := o.History.ByReport(ctx, report); err == nil && e.SHA256 == sha && e.TaskID == r.task.TaskID {
 			r.historyID = e.ID
@@ -146,9 +147,9 @@ func (r *fileRun) begin(ctx context.Context, sha string, before int, started tim
 	}
 	b := before
 	id, err := o.History.Begin(ctx, history.Entry{
-		File: history.PathOf(r.input), SHA256: sha, TaskID: r.task.TaskID, TaskName: r.task.TaskName, Rule: int(o.Rule),
-		AppKey: o.AppKey, Report: report, Meta: history.PathOf(journal.MetaPath(r.report)), Journal: history.PathOf(journal.Path(r.report)),
-		Attention: history.PathOf(o.Attention), NumberTotalBefore: &b, Source: o.Source, StartedAt: started,
+		File: reports.Canonical(r.input), SHA256: sha, TaskID: r.task.TaskID, TaskName: r.task.TaskName, Rule: int(o.Rule),
+		AppKey: o.AppKey, Report: report, Meta: reports.Canonical(journal.MetaPath(r.report)), Journal: reports.Canonical(journal.Path(r.report)),
+		Attention: reports.Canonical(o.Attention), NumberTotalBefore: &b, Source: o.Source, StartedAt: started,
 	})
 	if err != nil {
 		return err

@@ -173,6 +173,9 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 	// Report is set once the report is written: a summary never names a
 	// report that does not exist.
 	sum = Summary{File: input, Rule: o.Rule, DryRun: o.DryRun, StartedAt: start}
+	if o.Attention != "" {
+		o.Read.KeepCells = true // the attention file repeats the input's cells
+	}
 	r := &fileRun{opts: o, client: client, input: input, report: o.Report}
 	defer func() {
 		sum.FinishedAt = o.Now()
@@ -183,10 +186,6 @@ func File(ctx context.Context, client *api.Client, resolve func(context.Context)
 		}
 		r.finish(ctx, sum, err)
 	}()
-	if o.Attention != "" {
-		o.Read.KeepCells = true
-		r.opts.Read.KeepCells = true
-	}
 	if reports.SameFile(r.report, input) {
 		return sum, Usagef("--report %s is the input file itself: choose another report path", r.report)
 	}

@@ -45,15 +45,22 @@ func SameFile(a, b string) bool {
 			return os.SameFile(ia, ib)
 		}
 	}
-	ra, rb := resolve(a), resolve(b)
+	ra, rb := Canonical(a), Canonical(b)
 	return ra != "" && ra == rb
 }
 
-// resolve makes p absolute with its folder's symbolic links resolved.
-func resolve(p string) string {
+// Canonical is p absolute with its symbolic links resolved (its folder's
+// only, for a file that does not exist yet): the one form in which a path
+// is compared (SameFile) and recorded (the import history), so that every
+// front end names a file the same way before and after it is written. ""
+// stays "".
+func Canonical(p string) string {
+	if p == "" {
+		return ""
+	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
-		return ""
+		return p
 	}
 	if r, err := filepath.EvalSymlinks(abs); err == nil {
 		return r

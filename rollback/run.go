@@ -179,7 +179,7 @@ func Run(ctx context.Context, c *api.Client, d *deleter.Deleter, report string, 
 		if o.Now != nil {
 			now = o.Now
 		}
-		e, err := o.History.ByReport(actx, history.PathOf(report))
+		e, err := o.History.ByReport(actx, reports.Canonical(report))
 		if err == nil {
 			err = o.History.MarkRolledBack(actx, e.ID, res.Deleted, now())
 		}
